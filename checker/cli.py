@@ -1,0 +1,172 @@
+"""The `kata` command line (click). Exit codes: 0 success, 1 a check below 100 or a failed
+validation, 2 a usage error (unknown kata, missing file, bad option)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from checker import __version__
+from checker.catalog import Catalog, KataError
+from checker.workspace import Workspace, locate
+
+
+class UsageError(click.UsageError):
+    exit_code = 2
+
+
+def _console():
+    from rich.console import Console
+    # Piped output (CI logs, files) gets 120 columns instead of rich's 80, so rows stay on one line.
+    width = None if sys.stdout.isatty() else 120
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--workspace", "-w", type=click.Path(file_okay=False), default=None,
+              help="Folder for your attempts (default: $KATA_WORKSPACE, else ./kata-workspace).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False), default=None, hidden=True,
+              help="Folder holding katas/ and solutions/ (default: the installed ones).")
+@click.version_option(__version__, prog_name="kata")
+@click.pass_context
+def main(ctx, workspace, root):
+    """Algorithm katas, checked by hidden property-based suites."""
+    ctx.obj = {"catalog": Catalog(root), "workspace": Workspace(locate(workspace))}
+
+
+def _kata(ctx, name):
+    try:
+        return ctx.obj["catalog"].get(name)
+    except KataError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@main.command("list")
+@click.pass_context
+def list_cmd(ctx):
+    """Every kata with its difficulty, topics and your progress."""
+    from rich.table import Table
+    ws = ctx.obj["workspace"]
+    table = Table(title="katas")
+    for col in ("id", "title", "difficulty", "topics", "status"):
+        table.add_column(col)
+    colours = {"solved": "green", "not started": "dim"}
+    for k in _catalog(ctx).all():
+        status = ws.status(k)
+        table.add_row(k.id, k.title, k.difficulty, ", ".join(k.topics),
+                      f"[{colours.get(status, 'yellow')}]{status}[/]")
+    _console().print(table)
+
+
+def _catalog(ctx):
+    try:
+        ctx.obj["catalog"].all()
+    except KataError as exc:
+        raise UsageError(str(exc)) from None
+    return ctx.obj["catalog"]
+
+
+@main.command()
+@click.argument("name")
+@click.pass_context
+def show(ctx, name):
+    """Print a kata's spec."""
+    from rich.markdown import Markdown
+    kata = _kata(ctx, name)
+    _console().print(Markdown(kata.spec.read_text()))
+
+
+@main.command()
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Replace an existing attempt (the old one is kept as .py.bak).")
+@click.pass_context
+def start(ctx, name, force):
+    """Copy a kata's stub into your workspace."""
+    kata = _kata(ctx, name)
+    ws = ctx.obj["workspace"]
+    try:
+        path = ws.start(kata, force)
+    except FileExistsError as exc:
+        raise UsageError(f"{exc} already exists; your work is untouched. "
+                         "Use --force to start over (the old file is kept as .py.bak).") from None
+    click.echo(f"Started {kata.id}: edit {path}\nRead the task with `kata show {kata.id}`, "
+               f"then run `kata check {kata.id}`.")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--file", "file_", type=click.Path(dir_okay=False), default=None,
+              help="Check this file instead of the workspace attempt.")
+@click.option("--reference", is_flag=True, help="Check the reference solution (for authors).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Repeat a run exactly.")
+@click.pass_context
+def check(ctx, name, file_, reference, as_json, seed):
+    """Run the hidden suite on your attempt and score it."""
+    from checker import runner
+    from checker.report import render
+    kata = _kata(ctx, name)
+    ws = ctx.obj["workspace"]
+    if reference and file_:
+        raise UsageError("give either --file or --reference, not both")
+    if reference:
+        path, database = kata.reference, None
+    else:
+        path = Path(file_) if file_ else ws.attempt(kata)
+        if not path.is_file():
+            hint = "" if file_ else f" Run `kata start {kata.id}` first."
+            raise UsageError(f"no attempt at {path}.{hint}")
+        database = ws.database()
+    report = runner.check(ctx.obj["catalog"], kata, path, seed=seed, database=database)
+    if not reference and not file_:
+        ws.record(kata.id, report.score)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=1))
+    else:
+        render(report, _console())
+    sys.exit(0 if report.passed else 1)
+
+
+@main.command()
+@click.argument("name")
+@click.pass_context
+def hint(ctx, name):
+    """Show the next hint for a kata (one more each time)."""
+    kata = _kata(ctx, name)
+    if not kata.hints:
+        click.echo(f"{kata.id} has no hints.")
+        return
+    i = ctx.obj["workspace"].next_hint(kata.id, len(kata.hints))
+    click.echo(f"Hint {i + 1}/{len(kata.hints)} for {kata.id}:\n{kata.hints[i]}")
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--seeds", default="1,2,3", help="Seeds the reference must score 100 under.")
+@click.pass_context
+def validate(ctx, names, seeds):
+    """For authors and CI: reference = 100, stub = 0, every mutant < 100."""
+    from rich.markup import escape
+    from checker.validate import validate_kata
+    catalog = _catalog(ctx)
+    katas = [_kata(ctx, n) for n in names] if names else catalog.all()
+    try:
+        seed_list = tuple(int(s) for s in seeds.split(","))
+    except ValueError:
+        raise UsageError("--seeds takes comma-separated integers, e.g. 1,2,3") from None
+    console = _console()
+    failed = 0
+
+    def show_row(r):
+        nonlocal failed
+        failed += not r.ok
+        mark = "[green]ok[/]" if r.ok else "[red bold]FAIL[/]"
+        console.print(f"{mark:>22} {r.kata:<16} {r.subject:<34} {r.score:>5g} {r.rule:<6} "
+                      f"[dim]{r.seconds:5.1f}s {escape(r.note)}[/]")
+
+    for kata in katas:
+        validate_kata(catalog, kata, seed_list, on_row=show_row)
+    console.print(f"\n{'[green]all invariants hold' if not failed else f'[red]{failed} failed'}[/]")
+    sys.exit(1 if failed else 0)

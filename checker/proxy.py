@@ -1,0 +1,242 @@
+"""Checker-side handle on a worker process: start it, send requests, enforce time limits.
+
+A fault in the attempt (timeout, crash, exit, forbidden API) ends the worker and raises an
+AttemptAbort (a BaseException, so hypothesis stops at once instead of shrinking a hang); the next
+request starts a fresh worker. An exception raised by the attempt comes back as AttemptRaised,
+an ordinary Exception that hypothesis shrinks like any failure.
+"""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from checker import codec, protocol
+
+
+class AttemptRaised(Exception):
+    """The attempt raised an exception; `types` lists its class and base class names."""
+
+    def __init__(self, type_name, types, message):
+        super().__init__(message)
+        self.type_name, self.types, self.message = type_name, list(types), message
+
+    def is_a(self, name: str) -> bool:
+        return name in self.types
+
+
+class AttemptAbort(BaseException):
+    """The call could not complete: status is timeout, crash, forbidden or error."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class LoadFailed(Exception):
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+@dataclass
+class LoadSpec:
+    attempt: str
+    module: str
+    harness: str | None
+    preload: list[str]
+    forbidden: list[str]
+    secret: list[str]
+    memory_mb: int
+    load_timeout: float
+
+
+@dataclass
+class Outcome:
+    value: object
+    elapsed: float            # seconds, measured by the checker around the request
+    args: list = field(default_factory=list)
+    kwargs: dict = field(default_factory=dict)
+    probes: dict = field(default_factory=dict)
+
+
+def _clean_env(workdir):
+    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT") if k in os.environ}
+    env.update(HOME=workdir, TMPDIR=workdir, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
+    return env
+
+
+class Worker:
+    def __init__(self, spec: LoadSpec, user=None):
+        self.spec = spec
+        self.user = user  # (uid, gid) to run as, when the checker is root and grading strangers
+        self.proc = None
+        self.starts = 0
+        self._dir = None
+        self.flags: set[str] = set()
+
+    # ---- life cycle -------------------------------------------------------------------------
+    def _start(self):
+        self._dir = tempfile.TemporaryDirectory(prefix="kata-worker-")
+        workdir = self._dir.name
+        if self.user:
+            os.chown(workdir, *self.user)
+        c_read, w_write = os.pipe()
+        w_read, c_write = os.pipe()
+        self._log = open(os.path.join(workdir, ".output"), "w+b")
+        kwargs = {}
+        if self.user:
+            kwargs.update(user=self.user[0], group=self.user[1], extra_groups=[])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "checker.worker", str(w_read), str(w_write)],
+            pass_fds=(w_read, w_write), stdin=subprocess.DEVNULL, stdout=self._log,
+            stderr=subprocess.STDOUT, cwd=workdir, env=_clean_env(workdir),
+            start_new_session=True, **kwargs)
+        os.close(w_read)
+        os.close(w_write)
+        self.rfd, self.wfd = c_read, c_write
+        self.starts += 1
+        s = self.spec
+        reply = self._request({
+            "op": "load", "attempt": s.attempt, "module": s.module, "harness": s.harness,
+            "preload": s.preload, "forbidden": s.forbidden, "secret": s.secret,
+            "memory_mb": s.memory_mb, "workdir": workdir}, s.load_timeout, what="loading the attempt")
+        if not reply["ok"]:
+            kind = reply["kind"]
+            msg = reply.get("message") or f"{reply.get('api')} is forbidden in this kata"
+            self.stop()
+            raise LoadFailed(kind, msg)
+
+    def ensure(self):
+        if self.proc is None:
+            self._start()
+
+    def stop(self):
+        if self.proc is None:
+            return
+        for fd in (self.rfd, self.wfd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        _kill_group(self.proc)
+        self.proc = None
+        self._log.close()
+        self._dir.cleanup()
+
+    def output_tail(self, limit=2000) -> str:
+        """What the attempt printed most recently (for a crash message)."""
+        try:
+            self._log.flush()
+            size = os.fstat(self._log.fileno()).st_size
+            self._log.seek(max(0, size - limit))
+            return self._log.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    # ---- requests -----------------------------------------------------------------------------
+    def call(self, fn, args=(), kwargs=None, *, timeout, probes=(), return_args=False) -> Outcome:
+        self.ensure()
+        t0 = time.perf_counter()
+        reply = self._request({"op": "call", "fn": fn, "args": list(args), "kwargs": kwargs or {},
+                               "probes": list(probes), "return_args": return_args},
+                              timeout, what=f"{fn}()")
+        return self._outcome(reply, time.perf_counter() - t0)
+
+    def harness(self, fn, args=(), kwargs=None, *, timeout) -> Outcome:
+        self.ensure()
+        t0 = time.perf_counter()
+        reply = self._request({"op": "harness", "fn": fn, "args": list(args), "kwargs": kwargs or {}},
+                              timeout, what=f"{fn}()")
+        return self._outcome(reply, time.perf_counter() - t0)
+
+    def _outcome(self, reply, elapsed):
+        if not isinstance(reply, dict) or "ok" not in reply:
+            self._abort("error", "the worker sent a malformed reply")
+        if reply["ok"]:
+            return Outcome(reply.get("value"), elapsed, reply.get("args", []), reply.get("kwargs", {}),
+                           reply.get("probes", {}))
+        kind = reply.get("kind")
+        if kind == "exception":
+            raise AttemptRaised(reply.get("type", "Exception"), reply.get("types", []),
+                                reply.get("message", ""))
+        if kind == "forbidden":
+            self.flags.add("forbidden-api")
+            self._abort("forbidden", f"called {reply.get('api')}, which is forbidden in this kata")
+        self._abort("error", str(reply.get("message", "the call failed")))
+
+    def _abort(self, status, message):
+        self.stop()
+        raise AttemptAbort(status, message)
+
+    def _request(self, msg, timeout, *, what):
+        try:
+            protocol.send(self.wfd, codec.dumps(msg))
+        except (BrokenPipeError, OSError):
+            self._crashed(what)
+        deadline = time.monotonic() + timeout
+        header = self._read(protocol.HEADER.size, deadline, what, timeout)
+        (size,) = protocol.HEADER.unpack(header)
+        if size > protocol.MAX_MESSAGE:
+            self.flags.add("oversized-reply")
+            self._abort("error", f"the reply to {what} was too large ({size} bytes)")
+        try:
+            return codec.loads(self._read(size, deadline, what, timeout))
+        except codec.CodecError as exc:
+            self.flags.add("malformed-reply")
+            self._abort("error", f"the worker's reply to {what} was malformed: {exc}")
+
+    def _read(self, n, deadline, what, timeout):
+        chunks, got = [], 0
+        while got < n:
+            left = deadline - time.monotonic()
+            ready = select.select([self.rfd], [], [], max(0.0, left))[0] if left > 0 else []
+            if not ready:
+                self._abort("timeout", f"{what} did not finish within {timeout:g} s (time limit)")
+            chunk = os.read(self.rfd, min(n - got, 1 << 20))
+            if not chunk:
+                self._crashed(what)
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _crashed(self, what):
+        proc = self.proc
+        try:
+            code = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        tail = self.output_tail(600).strip()
+        if code is not None and code < 0:
+            sig = signal.Signals(-code).name
+            why = {"SIGSEGV": "a segmentation fault", "SIGKILL": "being killed (out of memory?)",
+                   "SIGXFSZ": "writing too much output", "SIGXCPU": "using too much CPU time"}.get(sig, sig)
+            message = f"the worker died during {what} from {why}"
+        elif code is not None:
+            message = f"the worker exited with status {code} during {what} (os._exit or a fatal error)"
+        else:
+            message = f"the worker stopped answering during {what}"
+        if tail:
+            message += "\n--- last output ---\n" + tail[-600:]
+        self.flags.add("crash")
+        self._abort("crash", message)
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.kill()
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass

@@ -1,0 +1,99 @@
+"""A check's result: per-property outcomes, the score, and how it is shown (terminal or JSON)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+STATUSES = ("pass", "fail", "error", "timeout", "crash", "forbidden")
+
+
+@dataclass
+class PropertyResult:
+    name: str
+    weight: float
+    description: str
+    status: str                    # one of STATUSES
+    message: str = ""
+    input: str | None = None       # the shrunk counterexample's input
+    expected: str | None = None    # the reference's value or the violated rule
+    got: str | None = None         # what the attempt returned
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+
+@dataclass
+class Report:
+    kata: str
+    seed: int
+    attempt: str
+    properties: list[PropertyResult]
+    error: str | None = None        # the attempt could not be loaded at all
+    flags: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    version: str = ""
+
+    @property
+    def score(self) -> float:
+        total = sum(p.weight for p in self.properties)
+        got = sum(p.weight for p in self.properties if p.passed)
+        if not total:
+            return 0.0
+        return 100.0 if got == total else round(100.0 * got / total, 1)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.properties) and all(p.passed for p in self.properties)
+
+    def to_json(self) -> dict:
+        props = []
+        for p in self.properties:
+            d = asdict(p)
+            d["counterexample"] = ({"input": p.input, "expected": p.expected, "got": p.got}
+                                   if not p.passed and (p.input or p.expected or p.got) else None)
+            for k in ("input", "expected", "got"):
+                d.pop(k)
+            d["seconds"] = round(p.seconds, 3)
+            props.append(d)
+        return {"kata": self.kata, "score": self.score, "passed": self.passed, "seed": self.seed,
+                "attempt": self.attempt, "version": self.version, "error": self.error,
+                "flags": sorted(self.flags), "seconds": round(self.seconds, 3), "properties": props}
+
+
+_MARK = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
+         "timeout": ("⏱", "yellow"), "crash": ("☠", "red"), "forbidden": ("⊘", "magenta")}
+
+
+def render(report: Report, console) -> None:
+    """Print a report on a rich console: one line per property, details under each failure."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print(f"[bold]kata check {report.kata}[/]  [dim]seed {report.seed} · {report.attempt}[/]")
+    if report.error:
+        console.print(f"[red bold]The attempt could not be loaded:[/]\n{escape(report.error)}")
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(width=2)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_column(style="dim")
+    for p in report.properties:
+        mark, colour = _MARK[p.status]
+        label = "" if p.passed else f" [{colour}]{p.status}[/]"
+        table.add_row(f"[{colour}]{mark}[/]", escape(p.name) + label, f"{p.weight:g}", escape(p.description))
+    console.print(table)
+    for p in report.properties:
+        if p.passed or report.error:
+            continue
+        _, colour = _MARK[p.status]
+        console.print(f"\n[{colour} bold]{escape(p.name)}[/] — {p.status}")
+        console.print(escape(p.message.rstrip()), highlight=False)
+        for label, text in (("input", p.input), ("expected", p.expected), ("got", p.got)):
+            if text:
+                console.print(f"  [bold]{label:>8}:[/] " + escape(text).replace("\n", "\n" + " " * 12),
+                              highlight=False)
+    colour = "green" if report.passed else ("yellow" if report.score else "red")
+    n_pass = sum(p.passed for p in report.properties)
+    console.print(f"\n[{colour} bold]Score: {report.score:g}/100[/]  "
+                  f"({n_pass} of {len(report.properties)} properties, {report.seconds:.1f} s)")

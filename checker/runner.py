@@ -1,0 +1,172 @@
+"""Run a kata's hidden suite against one attempt and build the Report.
+
+The suite's properties and the reference run here, in the checker; every call into the attempt
+goes through a Worker (checker.proxy) to a separate process.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import random
+import re
+import sys
+import textwrap
+import time
+import zlib
+from pathlib import Path
+
+from checker.catalog import Catalog, Kata
+from checker.proxy import AttemptAbort, AttemptRaised, LoadFailed, LoadSpec, Worker
+from checker.report import PropertyResult, Report
+from checker.suite import Context, Failed, collect, show
+
+_modules: dict[str, object] = {}
+
+
+def load_module(path: Path, name: str):
+    """Import a checker-side file (suite or reference) once per process."""
+    key = str(path)
+    if key not in _modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        _modules[key] = module
+    return _modules[key]
+
+
+def new_seed() -> int:
+    return random.SystemRandom().randrange(1, 2**31)
+
+
+def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = None,
+          database=None, user=None, on_property=None) -> Report:
+    """Score `attempt` on `kata`. database: a hypothesis example database, or None."""
+    seed = new_seed() if seed is None else seed
+    t0 = time.perf_counter()
+    suite = load_module(kata.suite, f"kata_suite_{kata.id}")
+    reference = load_module(kata.reference, f"kata_reference_{kata.id}")
+    props = collect(suite)
+    spec = LoadSpec(attempt=str(Path(attempt).resolve()), module=kata.id,
+                    harness=str(kata.harness) if kata.harness else None, preload=kata.preload,
+                    forbidden=kata.forbidden, secret=catalog.secret_paths(),
+                    memory_mb=kata.limits.memory_mb, load_timeout=kata.limits.load_timeout)
+    worker = Worker(spec, user=user)
+    report = Report(kata=kata.id, seed=seed, attempt=str(attempt), properties=[], version=kata.version())
+    try:
+        try:
+            worker.ensure()
+        except (LoadFailed, AttemptAbort) as exc:
+            report.error = exc.message
+            report.flags.append("load-" + getattr(exc, "kind", getattr(exc, "status", "error")))
+            report.properties = [PropertyResult(p.name, p.weight, p.description, "error",
+                                                "the attempt could not be loaded") for p in props]
+            return report
+        for p in props:
+            result = run_property(p, worker, reference, kata, seed, database)
+            report.properties.append(result)
+            if on_property:
+                on_property(result)
+    finally:
+        worker.stop()
+        report.flags = sorted(set(report.flags) | worker.flags)
+        report.seconds = time.perf_counter() - t0
+    return report
+
+
+def run_property(p, worker, reference, kata, seed, database) -> PropertyResult:
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as hyp_seed
+    from hypothesis.errors import Flaky, HypothesisException
+    from hypothesis.reporting import with_reporter
+
+    t0 = time.perf_counter()
+    result = PropertyResult(p.name, p.weight, p.description, "pass")
+    if p.fresh_worker:
+        worker.stop()
+    budget = p.timeout or kata.limits.property_timeout
+    ctx = Context(worker, reference, kata.limits, budget)
+    lines: list[str] = []
+    smallest = _Smallest()
+    try:
+        if p.given is None:
+            p.fn(ctx)
+        else:
+            test = given(**p.given)(smallest.watch(p.fn))
+            test = settings(max_examples=p.examples, deadline=None, database=database,
+                            suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+                            print_blob=False, verbosity=Verbosity.normal,
+                            phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])(test)
+            test = hyp_seed(seed ^ zlib.crc32(p.name.encode()))(test)
+            with with_reporter(lines.append):
+                test(ctx)
+    except AttemptAbort as exc:
+        result.status, result.message = exc.status, exc.message
+        if smallest.failure is not None and exc.status == "timeout":
+            # Ran out of time while shrinking: report the smallest failure seen so far.
+            _fill_failure(result, smallest.failure, smallest.input)
+        else:
+            result.input = smallest.current
+    except Flaky as exc:
+        result.status = "fail"
+        result.message = ("the attempt gave different results on the same input "
+                          f"(non-deterministic): {exc}")
+    except HypothesisException as exc:
+        result.status = "error"
+        result.message = f"suite error ({type(exc).__name__}): {exc}"
+    except Exception as exc:  # a failed property: AssertionError, AttemptRaised, anything else
+        _fill_failure(result, exc, _falsifying(lines) or smallest.current)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _fill_failure(result, exc, input_text):
+    result.input = input_text
+    if isinstance(exc, AttemptRaised):
+        result.status = "error"
+        result.message = f"the attempt raised {exc.type_name}\n{exc.message}"
+    elif isinstance(exc, Failed):
+        result.status = "fail"
+        result.message = exc.rule
+        result.expected, result.got = exc.expected, exc.got
+    else:
+        result.status = "fail"
+        text = str(exc) or type(exc).__name__
+        result.message = text if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {text}"
+
+
+class _Smallest:
+    """Remembers the input being tried and the smallest failing one (for timeouts and crashes)."""
+
+    def __init__(self):
+        self.current = None
+        self.input = None
+        self.failure = None
+
+    def watch(self, fn):
+        @functools.wraps(fn)
+        def body(k, **drawn):
+            self.current = _format_args(drawn)
+            try:
+                return fn(k, **drawn)
+            except Exception as exc:
+                if self.input is None or len(self.current) <= len(self.input):
+                    self.input, self.failure = self.current, exc
+                raise
+        return body
+
+
+def _format_args(drawn: dict) -> str:
+    return ", ".join(f"{k}={show(v)}" for k, v in drawn.items())
+
+
+def _falsifying(lines: list[str]) -> str | None:
+    """The argument list of hypothesis's 'Falsifying example: prop(k=k, x=...)' report."""
+    for text in lines:
+        if text.startswith("Falsifying example"):
+            body = text.split("(", 1)[1].rsplit(")", 1)[0] if "(" in text else text
+            body = textwrap.dedent(body.strip("\n"))
+            keep = [ln for ln in body.splitlines() if not re.match(r"\s*k=k,?\s*$", ln)]
+            out = "\n".join(keep).strip().rstrip(",")
+            return out if len(out) <= 1500 else out[:1500] + "…"
+    return None

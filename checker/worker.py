@@ -1,0 +1,162 @@
+"""The worker process: the only place an attempt's code is imported and run.
+
+Started by checker.proxy as `python -I -m checker.worker READ_FD WRITE_FD`. It receives one `load`
+message, then `call` / `harness` requests, and answers each with plain data (checker.codec).
+It never sees the reference solution or the hidden suite; guard.py keeps them out of reach.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import resource
+import sys
+import time
+
+from checker import codec, protocol
+from checker.guard import ForbiddenCall, Guard
+from checker.probes import PROBES
+
+_perf = time.perf_counter  # taken before the attempt loads, so the attempt cannot swap it
+
+
+class Worker:
+    def __init__(self, rfd: int, wfd: int):
+        self.rfd, self.wfd = rfd, wfd
+        self.guard: Guard | None = None
+        self.attempt = None
+        self.harness = None
+
+    def serve(self):
+        while True:
+            header = protocol.read_exact(self.rfd, protocol.HEADER.size)
+            if not header:
+                return
+            (size,) = protocol.HEADER.unpack(header)
+            msg = codec.loads(protocol.read_exact(self.rfd, size))
+            reply = getattr(self, "op_" + msg["op"])(msg)
+            try:
+                body = codec.dumps(reply)
+            except codec.CodecError as exc:
+                body = codec.dumps({"ok": False, "kind": "unsendable",
+                                    "message": f"the attempt returned a value that cannot be checked: {exc}"})
+            protocol.send(self.wfd, body)
+
+    # ---- load ------------------------------------------------------------------------------
+    def op_load(self, msg):
+        _limit(resource.RLIMIT_AS, msg["memory_mb"] * 1024 * 1024)
+        _limit(resource.RLIMIT_FSIZE, 64 * 1024 * 1024)
+        _limit(resource.RLIMIT_CORE, 0)
+        self.guard = Guard(msg["secret"], msg["attempt"])
+        self.guard.install()
+        for name in msg["preload"]:
+            importlib.import_module(name)
+        if msg["harness"]:
+            self.harness = _import_path("kata_harness", msg["harness"])
+        self.guard.forbid(msg["forbidden"])
+        os.chdir(msg["workdir"])
+        self.guard.deny_spawn = True
+        try:
+            self.guard.arm()
+            try:
+                self.attempt = _import_path(msg["module"], msg["attempt"])
+            finally:
+                self.guard.disarm()
+        except SyntaxError as exc:
+            return {"ok": False, "kind": "syntax", "message": _syntax_message(exc)}
+        except (Exception, SystemExit, KeyboardInterrupt, ForbiddenCall) as exc:
+            return {"ok": False, "kind": "import", "message": self._describe(exc, "while importing")}
+        if self.guard.violations:
+            return {"ok": False, "kind": "forbidden", "api": self.guard.violations.pop()}
+        return {"ok": True}
+
+    # ---- calls -----------------------------------------------------------------------------
+    def op_call(self, msg):
+        fn = getattr(self.attempt, msg["fn"], None)
+        if not callable(fn):
+            return {"ok": False, "kind": "missing",
+                    "message": f"the attempt defines no function {msg['fn']!r}"}
+        args, kwargs = list(msg["args"]), dict(msg["kwargs"])
+        probes = [PROBES[name]() for name in msg.get("probes", ())]
+        reply = self._run(lambda: _under(probes, fn, args, kwargs))
+        if reply["ok"]:
+            reply["probes"] = {name: p.result() for name, p in zip(msg.get("probes", ()), probes)}
+            if msg.get("return_args"):
+                reply["args"] = args
+                reply["kwargs"] = kwargs
+        return reply
+
+    def op_harness(self, msg):
+        fn = getattr(self.harness, msg["fn"], None)
+        if fn is None:
+            raise RuntimeError(f"kata harness has no function {msg['fn']!r}")
+        return self._run(lambda: fn(self.attempt, *msg["args"], **msg["kwargs"]))
+
+    def _run(self, thunk):
+        start = _perf()
+        self.guard.arm()
+        try:
+            value = thunk()
+        except (Exception, SystemExit, KeyboardInterrupt, ForbiddenCall) as exc:
+            value, error = None, exc
+        else:
+            error = None
+        finally:
+            self.guard.disarm()
+        elapsed = _perf() - start
+        if self.guard.violations:
+            api = self.guard.violations[-1]
+            self.guard.violations.clear()
+            return {"ok": False, "kind": "forbidden", "api": api}
+        if error is not None:
+            return {"ok": False, "kind": "exception", "type": type(error).__name__,
+                    "types": [t.__name__ for t in type(error).__mro__],
+                    "message": self._describe(error, "")}
+        return {"ok": True, "value": value, "elapsed": elapsed}
+
+    def _describe(self, exc, when):
+        if isinstance(exc, SystemExit):
+            return f"the attempt called sys.exit({exc.code!r}) {when}".rstrip()
+        return self.guard.trim_traceback(exc)
+
+
+def _under(probes, fn, args, kwargs):
+    for p in probes:
+        p.__enter__()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        for p in reversed(probes):
+            p.__exit__(None, None, None)
+
+
+def _limit(which, value):
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, hard))
+
+
+def _import_path(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _syntax_message(exc: SyntaxError) -> str:
+    where = f"line {exc.lineno}" if exc.lineno else "somewhere"
+    text = (exc.text or "").rstrip()
+    caret = ""
+    if text and exc.offset:
+        caret = "\n    " + " " * (exc.offset - 1 - (len(exc.text) - len(exc.text.lstrip()))) + "^"
+    return f"{type(exc).__name__} at {where}: {exc.msg}" + (f"\n    {text.strip()}{caret}" if text else "")
+
+
+def main(argv):
+    rfd, wfd = int(argv[1]), int(argv[2])
+    Worker(rfd, wfd).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
