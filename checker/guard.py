@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import inspect
 import os
 import sys
 import traceback
@@ -143,20 +144,27 @@ def _c_name(obj) -> str:
 
 
 def _resolve_all(name: str):
-    """The callables a forbidden name stands for; a module stands for all its functions."""
+    """The callables a forbidden name stands for.
+
+    A module stands for the Python functions and methods written in its own file (unwrapped, so
+    a shared decorator's code object, e.g. contextlib's, never marks unrelated functions).
+    """
     obj = _resolve(name)
     if obj is None:
         return []
-    if isinstance(obj, type(sys)):
-        found = []
-        for value in vars(obj).values():
-            if callable(value) and getattr(value, "__module__", None) == obj.__name__:
-                if isinstance(value, type):
-                    found += [m for m in vars(value).values() if callable(m) or isinstance(m, classmethod)]
-                else:
-                    found.append(value)
-        return [f.__func__ if isinstance(f, (classmethod, staticmethod)) else f for f in found]
-    return [obj]
+    if not isinstance(obj, type(sys)):
+        return [inspect.unwrap(obj)] if hasattr(obj, "__wrapped__") else [obj]
+    home = os.path.realpath(getattr(obj, "__file__", "") or "")
+    found = []
+    for value in vars(obj).values():
+        members = vars(value).values() if isinstance(value, type) else [value]
+        for m in members:
+            m = getattr(m, "__func__", m)  # classmethod / staticmethod
+            m = inspect.unwrap(m) if callable(m) else m
+            code = getattr(m, "__code__", None)
+            if code is not None and os.path.realpath(code.co_filename) == home:
+                found.append(m)
+    return found
 
 
 def _resolve(name: str):

@@ -76,12 +76,17 @@ class Worker:
         self.spec = spec
         self.user = user  # (uid, gid) to run as, when the checker is root and grading strangers
         self.proc = None
+        self._loading = False
         self.starts = 0
         self._dir = None
         self.flags: set[str] = set()
 
     # ---- life cycle -------------------------------------------------------------------------
-    def _start(self):
+    def begin(self):
+        """Start the worker and send it the attempt to load, without waiting for the answer, so
+        the checker can import the suite while the worker imports its heavy modules."""
+        if self.proc is not None:
+            return
         self._dir = tempfile.TemporaryDirectory(prefix="kata-worker-")
         workdir = self._dir.name
         if self.user:
@@ -102,19 +107,21 @@ class Worker:
         self.rfd, self.wfd = c_read, c_write
         self.starts += 1
         s = self.spec
-        reply = self._request({
-            "op": "load", "attempt": s.attempt, "module": s.module, "harness": s.harness,
-            "preload": s.preload, "forbidden": s.forbidden, "secret": s.secret,
-            "memory_mb": s.memory_mb, "workdir": workdir}, s.load_timeout, what="loading the attempt")
-        if not reply["ok"]:
-            kind = reply["kind"]
-            msg = reply.get("message") or f"{reply.get('api')} is forbidden in this kata"
-            self.stop()
-            raise LoadFailed(kind, msg)
+        self._send({"op": "load", "attempt": s.attempt, "module": s.module, "harness": s.harness,
+                    "preload": s.preload, "forbidden": s.forbidden, "secret": s.secret,
+                    "memory_mb": s.memory_mb, "workdir": workdir}, "loading the attempt")
+        self._loading = True
 
     def ensure(self):
-        if self.proc is None:
-            self._start()
+        """Make sure a worker with the attempt loaded is ready (LoadFailed if it cannot load)."""
+        self.begin()
+        if self._loading:
+            self._loading = False
+            reply = self._receive(self.spec.load_timeout, "loading the attempt")
+            if not reply.get("ok"):
+                msg = reply.get("message") or f"{reply.get('api')} is forbidden in this kata"
+                self.stop()
+                raise LoadFailed(str(reply.get("kind")), str(msg))
 
     def stop(self):
         if self.proc is None:
@@ -156,7 +163,7 @@ class Worker:
         return self._outcome(reply, time.perf_counter() - t0)
 
     def _outcome(self, reply, elapsed):
-        if not isinstance(reply, dict) or "ok" not in reply:
+        if "ok" not in reply:
             self._abort("error", "the worker sent a malformed reply")
         if reply["ok"]:
             return Outcome(reply.get("value"), elapsed, reply.get("args", []), reply.get("kwargs", {}),
@@ -175,10 +182,16 @@ class Worker:
         raise AttemptAbort(status, message)
 
     def _request(self, msg, timeout, *, what):
+        self._send(msg, what)
+        return self._receive(timeout, what)
+
+    def _send(self, msg, what):
         try:
             protocol.send(self.wfd, codec.dumps(msg))
-        except (BrokenPipeError, OSError):
+        except OSError:
             self._crashed(what)
+
+    def _receive(self, timeout, what):
         deadline = time.monotonic() + timeout
         header = self._read(protocol.HEADER.size, deadline, what, timeout)
         (size,) = protocol.HEADER.unpack(header)
@@ -186,10 +199,14 @@ class Worker:
             self.flags.add("oversized-reply")
             self._abort("error", f"the reply to {what} was too large ({size} bytes)")
         try:
-            return codec.loads(self._read(size, deadline, what, timeout))
+            reply = codec.loads(self._read(size, deadline, what, timeout))
         except codec.CodecError as exc:
             self.flags.add("malformed-reply")
             self._abort("error", f"the worker's reply to {what} was malformed: {exc}")
+        if not isinstance(reply, dict):
+            self.flags.add("malformed-reply")
+            self._abort("error", f"the worker's reply to {what} was malformed")
+        return reply
 
     def _read(self, n, deadline, what, timeout):
         chunks, got = [], 0

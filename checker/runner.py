@@ -44,9 +44,6 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
     """Score `attempt` on `kata`. database: a hypothesis example database, or None."""
     seed = new_seed() if seed is None else seed
     t0 = time.perf_counter()
-    suite = load_module(kata.suite, f"kata_suite_{kata.id}")
-    reference = load_module(kata.reference, f"kata_reference_{kata.id}")
-    props = collect(suite)
     spec = LoadSpec(attempt=str(Path(attempt).resolve()), module=kata.id,
                     harness=str(kata.harness) if kata.harness else None, preload=kata.preload,
                     forbidden=kata.forbidden, secret=catalog.secret_paths(),
@@ -54,6 +51,10 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
     worker = Worker(spec, user=user)
     report = Report(kata=kata.id, seed=seed, attempt=str(attempt), properties=[], version=kata.version())
     try:
+        worker.begin()  # the worker loads its modules while the checker loads the suite
+        suite = load_module(kata.suite, f"kata_suite_{kata.id}")
+        reference = load_module(kata.reference, f"kata_reference_{kata.id}")
+        props = collect(suite)
         try:
             worker.ensure()
         except (LoadFailed, AttemptAbort) as exc:
