@@ -94,11 +94,13 @@ def run_property(p, worker, reference, kata, seed, database) -> PropertyResult:
             p.fn(ctx)
         else:
             test = given(**p.given)(smallest.watch(p.fn))
+            # seed() first: it resets the database to None, and the settings applied after it
+            # bring the example database back, so failures are saved and replayed.
+            test = hyp_seed(seed ^ zlib.crc32(p.name.encode()))(test)
             test = settings(max_examples=p.examples, deadline=None, database=database,
                             suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
                             print_blob=False, verbosity=Verbosity.normal,
                             phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])(test)
-            test = hyp_seed(seed ^ zlib.crc32(p.name.encode()))(test)
             with with_reporter(lines.append):
                 test(ctx)
     except AttemptAbort as exc:
