@@ -83,11 +83,17 @@ def render(report: Report, console) -> None:
         label = "" if p.passed else f" [{colour}]{p.status}[/]"
         table.add_row(f"[{colour}]{mark}[/]", escape(p.name) + label, f"{p.weight:g}", escape(p.description))
     console.print(table)
+    first_with = {}
     for p in report.properties:
         if p.passed or report.error:
             continue
         _, colour = _MARK[p.status]
         console.print(f"\n[{colour} bold]{escape(p.name)}[/] — {p.status}")
+        if p.status == "error" and p.message in first_with:
+            # The same exception everywhere (an unfinished stub): say it once.
+            console.print(f"the same error as {first_with[p.message]}", highlight=False)
+            continue
+        first_with.setdefault(p.message, p.name)
         console.print(escape(p.message.rstrip()), highlight=False)
         for label, text in (("input", p.input), ("expected", p.expected), ("got", p.got)):
             if text:
