@@ -1,0 +1,245 @@
+"""Hidden suite for lca: runs in the checker; the harness builds the same trees in the worker.
+
+Trees travel as recipes (katas._shared.trees): both sides build the same shape, the reference
+answers here on its own copy, and the harness reports the id of the node the attempt returned.
+Outside deep_chain every tree is shallower than 300 levels, as the spec promises, so recursive
+attempts lose only deep_chain.
+"""
+from __future__ import annotations
+
+import functools
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from hypothesis import strategies as st
+
+from checker.proxy import AttemptAbort, AttemptRaised
+from checker.suite import expect, fail, prop
+from katas._shared.trees import Recipe, build, level_order, link, recipes
+
+MAX_N = 40  # hypothesis trees: readable when they fail, and at most 40 deep
+
+
+class Node:
+    """The reference's node: the same three slots the attempt's nodes have."""
+    __slots__ = ("val", "left", "right")
+
+    def __init__(self, val=0, left=None, right=None):
+        self.val, self.left, self.right = val, left, right
+
+
+@functools.lru_cache(maxsize=512)
+def shape(recipe: Recipe):
+    return build(recipe)
+
+
+@functools.lru_cache(maxsize=2)
+def linked(recipe: Recipe):
+    """Checker-side nodes for the reference, and a map from node (by identity) to node id."""
+    nodes = link(shape(recipe), Node)
+    return nodes, {node: i for i, node in enumerate(nodes)}
+
+
+class Case:
+    """A drawn question. Its repr is the counterexample the learner reads (LeetCode notation)."""
+
+    def __init__(self, recipe: Recipe, p: int, q: int):
+        self.recipe, self.p, self.q = recipe, p, q
+
+    def __repr__(self):
+        sh = shape(self.recipe)
+        return f"root = {level_order(sh)}, p = {sh.vals[self.p]}, q = {sh.vals[self.q]}"
+
+
+@st.composite
+def cases(draw, pick="any", min_n=1):
+    """A tree and a pair of its nodes. pick: any | same (p is q) | ancestor (one is a proper
+    ancestor of the other, either order) | root (p or q is the root)."""
+    recipe = draw(recipes(max_n=MAX_N, min_n=min_n))
+    sh = shape(recipe)
+    node = st.integers(0, sh.n - 1)
+    if pick == "any":
+        p, q = draw(node), draw(node)
+    elif pick == "same":
+        p = q = draw(node)
+    elif pick == "ancestor":
+        low = draw(st.integers(1, sh.n - 1))
+        above = sh.ancestors(low)[1:]
+        high = above[draw(st.integers(0, len(above) - 1))]
+        p, q = (high, low) if draw(st.booleans()) else (low, high)
+    elif pick == "root":
+        other = draw(node)
+        p, q = (0, other) if draw(st.booleans()) else (other, 0)
+    return Case(recipe, p, q)
+
+
+def reference_answers(k, recipe, pairs):
+    """The reference's answers (node ids) and its seconds for all pairs, on the checker's copy."""
+    nodes, ids = linked(recipe)
+    t0 = time.perf_counter()
+    got = [k.ref.lowest_common_ancestor(nodes[0], nodes[p], nodes[q]) for p, q in pairs]
+    return [ids[g] for g in got], time.perf_counter() - t0
+
+
+def ask(k, recipe, pairs, **kwargs):
+    """Run the attempt in the worker on each pair; the Outcome's value is the harness's report."""
+    return k.harness("lowest_common_ancestor", recipe.data(), [list(pq) for pq in pairs], **kwargs)
+
+
+def check_answers(k, recipe, pairs, report, where=""):
+    sh = shape(recipe)
+    want, _ = reference_answers(k, recipe, pairs)
+    for (p, q), w, got in zip(pairs, want, report["answers"]):
+        if got == w:
+            continue
+        expected = f"node {sh.vals[w]} (for p = {sh.vals[p]}, q = {sh.vals[q]}{where})"
+        if isinstance(got, int):
+            fail("must return the lowest common ancestor of p and q", expected=expected,
+                 got=f"node {sh.vals[got]}")
+        if got == "None":
+            fail("returned None: p and q are always in the tree, so there is always an answer",
+                 expected=expected, got=got)
+        if got.startswith(("int ", "str ")):
+            fail("must return the node object itself (identity), not its value", expected=expected,
+                 got=got)
+        fail("must return one of the tree's own nodes", expected=expected, got=got)
+
+
+def answers_right(k, case):
+    pairs = [(case.p, case.q)]
+    check_answers(k, case.recipe, pairs, ask(k, case.recipe, pairs).value)
+
+
+@prop(weight=4, given={"case": cases()}, examples=30)
+def random_shapes(k, case):
+    """Random, balanced, skewed and broom-shaped trees: returns the LCA node itself."""
+    answers_right(k, case)
+
+
+@prop(weight=2, given={"case": cases(pick="ancestor", min_n=2)}, examples=15)
+def ancestor_pairs(k, case):
+    """p is an ancestor of q, or q of p: the ancestor is the answer."""
+    answers_right(k, case)
+
+
+@prop(weight=1, given={"case": cases(pick="same")}, examples=8)
+def same_node(k, case):
+    """p is q: the node is its own lowest common ancestor."""
+    answers_right(k, case)
+
+
+@prop(weight=1, given={"case": cases(pick="root")}, examples=8)
+def root_involved(k, case):
+    """p or q is the root: the root is the answer."""
+    answers_right(k, case)
+
+
+@prop(weight=2, given={"case": cases()}, examples=15)
+def tree_unchanged(k, case):
+    """The tree is left exactly as it was: same links, same values."""
+    report = ask(k, case.recipe, [(case.p, case.q)]).value
+    changed = report["changed"]
+    expect(not changed, "the tree must be left exactly as it was (restore anything you change)",
+           expected="every node's val, left and right as before", got="; ".join(changed))
+
+
+def _timed(k, recipe, pairs, what):
+    """The attempt's answers on a big tree, timed against the reference on the same tree.
+
+    Same input, same run, so machine load slows both: 10x the reference plus 1 s for the
+    worker's round trip and its check that the tree is intact (O(n), ~30 ms). Anything
+    quadratic in n or in the depth takes tens of seconds here.
+    """
+    # The worker builds its tree outside the timed call while the checker builds its own copy.
+    with ThreadPoolExecutor(1) as pool:
+        built = pool.submit(k.harness, "prepare", recipe.data(), timeout=30)
+        linked(recipe)
+        built.result()
+    want, ref_seconds = reference_answers(k, recipe, pairs)
+    limit = 10 * ref_seconds + 1
+    try:
+        out = ask(k, recipe, pairs, timeout=limit + 4)
+    except AttemptAbort as exc:
+        if exc.status == "timeout":
+            raise AttemptAbort("timeout", f"{exc.message} on {what} (the reference needs "
+                                          f"{ref_seconds:.2f} s): is the work quadratic?") from None
+        raise
+    check_answers(k, recipe, pairs, out.value, where=f" on {what}")
+    expect(out.elapsed <= limit, f"must run in linear time on {what}",
+           expected=f"≤ {limit:.1f} s (the reference takes {ref_seconds:.2f} s)",
+           got=f"{out.elapsed:.1f} s")
+
+
+CHAIN = Recipe("forked_path", 100_000, seed=11, wide=True)
+
+
+@prop(weight=1)
+def deep_chain(k):
+    """A chain 10^5 deep: answered without RecursionError, in time comparable to the reference."""
+    n = CHAIN.n
+    # The two leaves forking off the bottom (answer: the chain's last node), and a mid-chain
+    # node with the deepest leaf (answer: the mid-chain node; p's ancestors are 50000 long).
+    pairs = [(n - 2, n - 1), (n // 2, n - 1)]
+    try:
+        _timed(k, CHAIN, pairs, "a chain of 10^5 nodes")
+    except AttemptRaised as exc:
+        if exc.is_a("RecursionError"):
+            fail("must not recurse once per level: a chain 10^5 deep exceeds Python's recursion "
+                 "limit (1000, fixed in the checker); use an explicit stack or a parent map",
+                 expected="an answer", got="RecursionError")
+        raise
+
+
+def _deep_pair(recipe):
+    """The deepest nodes under the last two spine nodes of a broom: their answer is the
+    second-to-last spine node, so a search from the root must go all the way down."""
+    sh = shape(recipe)
+    order, depth = sh.bfs(), sh.depths()
+    par = sh.parents()
+    spine = recipe.spine
+    under = {}
+    for i in order:  # BFS order: the last node seen under each spine node is a deepest one
+        top = i
+        while top >= spine:
+            top = par[top]
+        under[top] = i
+    return under[spine - 1], under[spine - 2]
+
+
+def _far_pairs(recipe):
+    """Nodes found last by a left-first DFS, a right-first DFS and a BFS: whatever order an
+    attempt searches in, one of these pairs makes it visit nearly the whole tree."""
+    sh = shape(recipe)
+
+    def last_preorder(first, second):
+        # The last node of a preorder: keep taking the child visited second, else the first.
+        i = 0
+        while first[i] >= 0 or second[i] >= 0:
+            i = second[i] if second[i] >= 0 else first[i]
+        return i
+
+    bfs = sh.bfs()
+    return [(last_preorder(sh.left, sh.right), last_preorder(sh.right, sh.left)), (bfs[-1], bfs[-2])]
+
+
+BIG = Recipe("broom", 100_000, seed=5, wide=True, spine=250)
+
+
+@prop(weight=2)
+def linear_time(k):
+    """O(n) time: Python lines counted at two sizes, then time compared with the reference on 10^5 nodes."""
+    counts = []
+    for spine in (10, 80):
+        # 20 nodes per spine node: 8x the nodes and 8x the depth (at most 90 levels).
+        recipe = Recipe("broom", 20 * spine, seed=spine, wide=True, spine=spine)
+        pairs = [_deep_pair(recipe)]
+        report = ask(k, recipe, pairs, count_lines=True).value
+        check_answers(k, recipe, pairs, report)
+        counts.append(report["lines"][0])
+    # 8x the nodes: a linear search does at most ~8x the lines; searching each subtree again
+    # at every level down the spine does ~64x.
+    ratio = counts[1] / max(counts[0], 1)
+    expect(ratio <= 16, "work must grow linearly with the number of nodes",
+           expected="at most ~8x the lines for 8x the nodes",
+           got=f"{ratio:.1f}x ({counts[0]} → {counts[1]} lines)")
+    _timed(k, BIG, _far_pairs(BIG), "a tree of 10^5 nodes (depth < 300)")
