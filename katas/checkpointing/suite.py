@@ -1,0 +1,205 @@
+"""Hidden suite for checkpointing. The worker (harness.py) builds a seeded layer stack from a
+recipe, runs the attempt's forward and a seeded .backward(); this checker builds the same stack
+and runs it plainly, with the same global RNG seed, and compares. Memory is tracked in the worker
+as the bytes saved for backward that the forward leaves alive, and their peak over forward and
+backward (katas/_shared/layers.py, SavedBytes)."""
+from hypothesis import strategies as st
+
+from checker.suite import expect, fail, prop
+from katas._shared.layers import plain, run_stack
+from katas._shared.numeric import check_close
+
+# Same ops in float64 on both sides; a correct attempt differs from the plain run at most by the
+# order in which gradient contributions are summed, ~1e-15 relative. 1e-9 leaves wide room for
+# that and still catches any wrong mask, missing term or stale activation (errors of order 1e-2).
+RTOL, ATOL = 1e-9, 1e-12
+
+seeds = st.integers(0, 2**16)
+
+
+@st.composite
+def layer_specs(draw, d, fns=False, dropout=True):
+    kinds = ["linear", "linear", "act", "block"] + (["dropout"] if dropout else []) + (["fn"] if fns else [])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "linear":
+        return ["linear", d, draw(seeds), draw(st.booleans())]
+    if kind == "act":
+        return ["act", draw(st.sampled_from(["tanh", "gelu", "sigmoid", "relu"]))]
+    if kind == "block":
+        p = draw(st.sampled_from([0.0, 0.3])) if dropout else 0.0
+        return ["block", d, draw(st.integers(1, 6)), p, draw(seeds), draw(st.booleans())]
+    if kind == "dropout":
+        return ["dropout", draw(st.sampled_from([0.2, 0.5]))]
+    return ["fn", draw(st.sampled_from(["sin", "tanh"]))]
+
+
+@st.composite
+def cases(draw, min_layers=1, max_layers=8, x_grad=None, fns=False, dropout=True, force_dropout=False,
+          segments=None):
+    d = draw(st.integers(1, 5))
+    n = draw(st.integers(min_layers, max_layers))
+    layers = [draw(layer_specs(d, fns, dropout)) for _ in range(n)]
+    if force_dropout:
+        # A dropout first, then a trainable linear: its weight's gradient depends on the mask, and
+        # with segments >= 2 the first segment is always recomputed (even if the last one is not).
+        layers = [["dropout", 0.5], ["linear", d, draw(seeds), False]] + layers
+    n = len(layers)
+    recipe = {"layers": layers, "dtype": "float64", "x_shape": [draw(st.integers(1, 4)), d],
+              "x_seed": draw(seeds), "x_grad": draw(st.booleans()) if x_grad is None else x_grad,
+              "rng_seed": draw(seeds), "up_seed": draw(seeds)}
+    if segments == "edge":
+        # 1, exactly n, more than n, and a count that does not divide n.
+        choices = [1, n, n + draw(st.integers(1, 5))] + [k for k in range(2, n) if n % k]
+        segs = draw(st.sampled_from(choices))
+    elif segments == "multi":
+        segs = draw(st.integers(2, n))
+    else:
+        segs = draw(st.integers(1, n + 2))
+    return recipe, segs
+
+
+def _run(k, recipe, segments, measure=False):
+    got = k.harness("run", recipe, segments, measure=measure).value
+    if "error" in got:
+        fail("checkpoint_sequential must return a torch.Tensor", expected="Tensor", got=got["error"])
+    return got
+
+
+def _expect_same_output(got, exp):
+    check_close(got["out"], exp["out"], rtol=RTOL, atol=ATOL, what="the output (vs running the layers plainly)")
+
+
+def _expect_same_grads(got, exp, recipe):
+    needs_grad = any(g is not None for g in exp["grads"]) or recipe["x_grad"]
+    expect(got["out_requires_grad"] or not needs_grad,
+           "the output must require grad when x or any parameter does (else .backward() is impossible "
+           "and the parameters get no gradient)", expected="out.requires_grad == True", got=False)
+    if recipe["x_grad"]:
+        expect(got["x_grad"] is not None, "x requires grad, so x.grad must be set after backward",
+               expected="a gradient", got=None)
+        check_close(got["x_grad"], exp["x_grad"], rtol=RTOL, atol=ATOL, what="x.grad")
+    for name, g, e in zip(exp["names"], got["grads"], exp["grads"]):
+        if e is None:
+            expect(g is None, f"{name} is frozen (requires_grad=False): it must get no gradient",
+                   expected=None, got="a gradient")
+        else:
+            expect(g is not None, f"{name} must get a gradient (it requires grad)", expected="a gradient",
+                   got=None)
+            check_close(g, e, rtol=RTOL, atol=ATOL, what=f"the gradient of {name}")
+
+
+@prop(weight=2, given={"case": cases()}, examples=10)
+def output_matches_plain(k, case):
+    """The output equals applying the layers in order (any segment count)."""
+    recipe, segments = case
+    got = _run(k, recipe, segments)
+    _expect_same_output(got, run_stack(recipe, plain))
+
+
+@prop(weight=4, given={"case": cases(x_grad=True)}, examples=15)
+def grads_match_plain(k, case):
+    """x.grad and every parameter's gradient equal the plain run's (frozen ones get none)."""
+    recipe, segments = case
+    got = _run(k, recipe, segments)
+    exp = run_stack(recipe, plain)
+    _expect_same_output(got, exp)
+    _expect_same_grads(got, exp, recipe)
+
+
+@prop(weight=3, given={"case": cases(x_grad=False)}, examples=10)
+def grads_when_x_needs_none(k, case):
+    """x does not require grad: the parameters still get their gradients (the reentrant pitfall)."""
+    recipe, segments = case
+    got = _run(k, recipe, segments)
+    exp = run_stack(recipe, plain)
+    _expect_same_output(got, exp)
+    _expect_same_grads(got, exp, recipe)
+
+
+@prop(weight=3, given={"case": cases(force_dropout=True, segments="multi", max_layers=5)}, examples=10)
+def dropout_replay(k, case):
+    """Dropout layers see the same random numbers when their segment is recomputed."""
+    recipe, segments = case
+    got = _run(k, recipe, segments)
+    exp = run_stack(recipe, plain)
+    _expect_same_output(got, exp)
+    _expect_same_grads(got, exp, recipe)
+
+
+@prop(weight=2, given={"case": cases(min_layers=2, max_layers=9, segments="edge")}, examples=12)
+def segment_counts(k, case):
+    """segments = 1, = number of layers, > number of layers (clamped), and not dividing it."""
+    recipe, segments = case
+    got = _run(k, recipe, segments)
+    exp = run_stack(recipe, plain)
+    _expect_same_output(got, exp)
+    _expect_same_grads(got, exp, recipe)
+
+
+@prop(weight=1, given={"case": cases(fns=True)}, examples=6)
+def plain_callables(k, case):
+    """Layers may be plain functions (no parameters), not only nn.Modules."""
+    recipe, segments = case
+    got = _run(k, recipe, segments)
+    exp = run_stack(recipe, plain)
+    _expect_same_output(got, exp)
+    _expect_same_grads(got, exp, recipe)
+
+
+@prop(weight=1, given={"segments": st.sampled_from([0, -1, -5])}, examples=3)
+def rejects_bad_segments(k, segments):
+    """segments < 1 raises ValueError."""
+    with k.raises("ValueError", f"segments={segments} must raise ValueError"):
+        k.harness("bad_segments", segments)
+
+
+@prop(weight=2, given={"case": cases(min_layers=2, max_layers=9)}, examples=10)
+def each_layer_at_most_twice(k, case):
+    """Each layer runs once in the forward and at most once more in the backward."""
+    recipe, segments = case
+    got = _run(k, recipe, segments)
+    for i, (f, total) in enumerate(zip(got["calls_forward"], got["calls"])):
+        expect(f == 1, f"layers[{i}] must run exactly once during the forward", expected=1, got=f)
+        expect(total <= 2, f"layers[{i}] ran {total} times over forward + backward: recompute each "
+               "segment once, from its saved input", expected="≤ 2", got=total)
+
+
+def _deep_stack(n=25, d=32, batch=256):
+    layers = [["linear", d, i, False] if i % 2 == 0 else ["act", "gelu"] for i in range(n)]
+    return {"layers": layers, "dtype": "float64", "x_shape": [batch, d], "x_seed": 1, "x_grad": False,
+            "rng_seed": 3, "up_seed": 4}
+
+
+@prop(weight=3)
+def memory_deep_stack(k):
+    """25 layers in 5 segments: saved memory ~ segment inputs + one segment, far below plain."""
+    recipe = _deep_stack()
+    n = len(recipe["layers"])
+    a = recipe["x_shape"][0] * recipe["x_shape"][1] * 8   # bytes of one activation (float64)
+    exp = run_stack(recipe, plain, measure=True)
+    segments = 5   # = sqrt(25), the memory-optimal count
+    s = n // segments
+    got = _run(k, recipe, segments, measure=True)
+    _expect_same_output(got, exp)
+    _expect_same_grads(got, exp, recipe)
+    # Each of these layers saves one activation (its input) in a plain run, so the segment
+    # inputs cost `segments` activations and recomputing one segment `s` more (the reference
+    # keeps segments - 1 plus RNG states; running the last segment plainly keeps segments + s).
+    # 25% slack covers an extra copy of a few boundaries or an RNG state saved per layer (5 KB
+    # each; an activation is 64 KB); 2 more activations at peak for whatever a recompute keeps
+    # around its segment. Plain, per-layer or one-big-segment runs keep ~24 activations.
+    keep = 1.25 * (segments + s) * a
+    peak = keep + 2 * a
+    expect(got["retained"] <= keep,
+           f"with {segments} segments of {s} layers, keep only the segment inputs after the forward",
+           expected=f"≤ {keep / 2**20:.2f} MiB (≈ {segments} segment inputs + one segment; "
+                    f"the plain run keeps {exp['retained'] / 2**20:.2f} MiB)",
+           got=f"{got['retained'] / 2**20:.2f} MiB saved for backward and alive after the forward")
+    expect(got["retained"] <= 0.5 * exp["retained"], "checkpointing must keep far less than the plain run",
+           expected=f"≤ half of the plain run's {exp['retained'] / 2**20:.2f} MiB",
+           got=f"{got['retained'] / 2**20:.2f} MiB")
+    expect(got["peak"] <= peak,
+           f"with {segments} segments, saved memory during backward must peak near segment inputs + one "
+           "segment (recompute one segment at a time, not the whole stack)",
+           expected=f"≤ {peak / 2**20:.2f} MiB (the plain run peaks at {exp['peak'] / 2**20:.2f} MiB)",
+           got=f"{got['peak'] / 2**20:.2f} MiB")
