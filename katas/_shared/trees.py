@@ -32,6 +32,13 @@ class Recipe:
         return {"kind": self.kind, "n": self.n, "seed": self.seed, "wide": self.wide, "spine": self.spine}
 
 
+# 10^5-node trees for complexity properties. DEEP_CHAIN: a chain 10^5 deep ending in two leaves.
+# BUSHY: a broom of 250 chain nodes carrying ~400-node random subtrees, depth < 300 (recursive
+# attempts survive it), where searching each subtree again at every level costs O(n * 250).
+DEEP_CHAIN = Recipe("forked_path", 100_000, seed=11, wide=True)
+BUSHY = Recipe("broom", 100_000, seed=5, wide=True, spine=250)
+
+
 @dataclass
 class Shape:
     left: list

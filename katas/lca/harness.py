@@ -7,6 +7,7 @@ judges all of it against the reference.
 from __future__ import annotations
 
 import sys
+from operator import attrgetter, is_
 
 from checker.probes import LineCount
 from katas._shared.trees import Recipe, build, link
@@ -30,7 +31,7 @@ def _ignored_setrecursionlimit(limit):
 # Without this, raising the limit at import time would let deep recursion through the chain.
 sys.setrecursionlimit = _ignored_setrecursionlimit
 
-_BIG = 10_000       # trees this large are kept between calls (building one costs ~0.1 s)
+_BIG = 10_000       # trees this large are kept between calls (building one costs ~0.15 s)
 _cache: dict = {}
 
 
@@ -38,11 +39,21 @@ class _Tree:
     def __init__(self, recipe: Recipe):
         self.shape = build(recipe)
         self.nodes = link(self.shape, TreeNode)
-        # Keyed by the node itself (identity hash): id() would fire an audit event per call.
-        self.ids = {node: i for i, node in enumerate(self.nodes)}
+        # What every node's fields must still be, for a check that runs at C speed.
+        self.want = [(name, [self.nodes[i] if i >= 0 else None for i in ids])
+                     for name, ids in (("left", self.shape.left), ("right", self.shape.right))]
+        self.want.append(("val", self.shape.vals))
+
+    def intact(self) -> bool:
+        try:
+            return all(all(map(is_, map(attrgetter(name), self.nodes), want)) for name, want in self.want)
+        except AttributeError:  # a deleted attribute
+            return False
 
     def changes(self, limit=3) -> list:
         """How the tree differs from its shape now (empty when it is intact)."""
+        if self.intact():
+            return []
         out, nodes, shape, missing = [], self.nodes, self.shape, object()
         for i, node in enumerate(nodes):
             for attr, want in (("left", shape.left[i]), ("right", shape.right[i])):
@@ -59,18 +70,19 @@ class _Tree:
         return out[:limit]
 
     def node_id(self, obj):
-        """The id of obj if it is one of this tree's nodes (checked by identity), else None."""
-        try:
-            i = self.ids.get(obj)
-        except TypeError:  # unhashable
+        """The id of obj if it is one of this tree's nodes (by identity), else None."""
+        if type(obj) is not TreeNode:
             return None
-        return i if i is not None and self.nodes[i] is obj else None
+        try:  # list.index tries identity first, and TreeNode has no __eq__
+            return self.nodes.index(obj)
+        except ValueError:
+            return None
 
     def name(self, i):
         return "None" if i < 0 else f"node {self.shape.vals[i]}"
 
     def describe(self, obj) -> str:
-        """A returned object in words: a tree node by id, anything else by type and repr."""
+        """A returned object in words: a tree node by its value, anything else by type and repr."""
         if obj is None:
             return "None"
         i = self.node_id(obj)
@@ -90,7 +102,8 @@ def _tree(data) -> _Tree:
     if recipe.n < _BIG:
         return _Tree(recipe)
     if recipe not in _cache:
-        _cache.clear()  # one big tree at a time keeps the worker small
+        if len(_cache) >= 2:  # the suite uses two big trees, ~15 MB each
+            _cache.clear()
         _cache[recipe] = _Tree(recipe)
     return _cache[recipe]
 
@@ -121,5 +134,5 @@ def lowest_common_ancestor(attempt, recipe, queries, count_lines=False):
     finally:
         changed = tree.changes()
         if changed:
-            _cache.clear()  # never reuse a tree the attempt has modified
+            _cache.pop(Recipe(**recipe), None)  # never reuse a tree the attempt has modified
     return {"answers": answers, "lines": lines, "changed": changed}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from checker.proxy import AttemptAbort, AttemptRaised
 from checker.suite import expect, fail, prop
-from katas._shared.trees import Recipe, build, level_order, link, recipes
+from katas._shared.trees import BUSHY, DEEP_CHAIN, Recipe, build, level_order, link, recipes
 
 MAX_N = 40  # hypothesis trees: readable when they fail, and at most 40 deep
 
@@ -86,9 +86,10 @@ def ask(k, recipe, pairs, **kwargs):
     return k.harness("lowest_common_ancestor", recipe.data(), [list(pq) for pq in pairs], **kwargs)
 
 
-def check_answers(k, recipe, pairs, report, where=""):
+def check_answers(k, recipe, pairs, report, where="", want=None):
     sh = shape(recipe)
-    want, _ = reference_answers(k, recipe, pairs)
+    if want is None:
+        want, _ = reference_answers(k, recipe, pairs)
     for (p, q), w, got in zip(pairs, want, report["answers"]):
         if got == w:
             continue
@@ -144,44 +145,44 @@ def tree_unchanged(k, case):
 
 
 def _timed(k, recipe, pairs, what):
-    """The attempt's answers on a big tree, timed against the reference on the same tree.
+    """The attempt's answers on a big tree, each call timed against the reference's.
 
     Same input, same run, so machine load slows both: 10x the reference plus 1 s for the
-    worker's round trip and its check that the tree is intact (O(n), ~30 ms). Anything
-    quadratic in n or in the depth takes tens of seconds here.
+    worker's round trip and its check that the tree is intact. Anything quadratic in n or in
+    the depth takes tens of seconds here. One pair per call: an attempt that modifies the
+    tree (tree_unchanged's business) gets a rebuilt tree for the next pair.
     """
-    # The worker builds its tree outside the timed call while the checker builds its own copy.
+    # The worker builds its tree, untimed, while the checker builds its own copy.
     with ThreadPoolExecutor(1) as pool:
         built = pool.submit(k.harness, "prepare", recipe.data(), timeout=30)
         linked(recipe)
         built.result()
-    want, ref_seconds = reference_answers(k, recipe, pairs)
-    limit = 10 * ref_seconds + 1
-    try:
-        out = ask(k, recipe, pairs, timeout=limit + 4)
-    except AttemptAbort as exc:
-        if exc.status == "timeout":
-            raise AttemptAbort("timeout", f"{exc.message} on {what} (the reference needs "
-                                          f"{ref_seconds:.2f} s): is the work quadratic?") from None
-        raise
-    check_answers(k, recipe, pairs, out.value, where=f" on {what}")
-    expect(out.elapsed <= limit, f"must run in linear time on {what}",
-           expected=f"≤ {limit:.1f} s (the reference takes {ref_seconds:.2f} s)",
-           got=f"{out.elapsed:.1f} s")
-
-
-CHAIN = Recipe("forked_path", 100_000, seed=11, wide=True)
+    for pair in pairs:
+        k.harness("prepare", recipe.data(), timeout=30)  # a no-op unless the tree was changed
+        want, ref_seconds = reference_answers(k, recipe, [pair])
+        limit = 10 * ref_seconds + 1
+        try:
+            out = ask(k, recipe, [pair], timeout=limit + 4)
+        except AttemptAbort as exc:
+            if exc.status == "timeout":
+                raise AttemptAbort("timeout", f"{exc.message} on {what} (the reference needs "
+                                              f"{ref_seconds:.2f} s): is the work quadratic?") from None
+            raise
+        check_answers(k, recipe, [pair], out.value, where=f" on {what}", want=want)
+        expect(out.elapsed <= limit, f"must run in linear time on {what}",
+               expected=f"≤ {limit:.1f} s (the reference takes {ref_seconds:.2f} s)",
+               got=f"{out.elapsed:.1f} s")
 
 
 @prop(weight=1)
 def deep_chain(k):
     """A chain 10^5 deep: answered without RecursionError, in time comparable to the reference."""
-    n = CHAIN.n
+    n = DEEP_CHAIN.n
     # The two leaves forking off the bottom (answer: the chain's last node), and a mid-chain
     # node with the deepest leaf (answer: the mid-chain node; p's ancestors are 50000 long).
     pairs = [(n - 2, n - 1), (n // 2, n - 1)]
     try:
-        _timed(k, CHAIN, pairs, "a chain of 10^5 nodes")
+        _timed(k, DEEP_CHAIN, pairs, "a chain of 10^5 nodes")
     except AttemptRaised as exc:
         if exc.is_a("RecursionError"):
             fail("must not recurse once per level: a chain 10^5 deep exceeds Python's recursion "
@@ -222,9 +223,6 @@ def _far_pairs(recipe):
     return [(last_preorder(sh.left, sh.right), last_preorder(sh.right, sh.left)), (bfs[-1], bfs[-2])]
 
 
-BIG = Recipe("broom", 100_000, seed=5, wide=True, spine=250)
-
-
 @prop(weight=2)
 def linear_time(k):
     """O(n) time: Python lines counted at two sizes, then time compared with the reference on 10^5 nodes."""
@@ -242,4 +240,4 @@ def linear_time(k):
     expect(ratio <= 16, "work must grow linearly with the number of nodes",
            expected="at most ~8x the lines for 8x the nodes",
            got=f"{ratio:.1f}x ({counts[0]} → {counts[1]} lines)")
-    _timed(k, BIG, _far_pairs(BIG), "a tree of 10^5 nodes (depth < 300)")
+    _timed(k, BUSHY, _far_pairs(BUSHY), "a tree of 10^5 nodes (depth < 300)")
