@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +66,29 @@ class Outcome:
     probes: dict = field(default_factory=dict)
 
 
+@dataclass
+class Sandbox:
+    """How a grader runs a stranger's attempt (pass as `Worker(spec, user=Sandbox(...))`).
+
+    The worker is forked from `zygote` (a checker.zygote.Zygote with the kata's preloads) into a
+    new session, a private mount namespace hiding the checker's files (when root), rlimits and,
+    when uid is set and the checker is root, that unprivileged uid. The attempt is copied into a
+    fresh scratch dir the uid owns, so the original submission tree needs no permissions for it.
+    `hide`: more paths the attempt must not see (output dir, submissions root, ...).
+    """
+    zygote: object
+    uid: int | None = None
+    gid: int | None = None
+    hide: list = field(default_factory=list)
+    fsize_mb: int = 16
+    nproc: int = 64
+    nofile: int = 256
+    cpu_s: int = 600
+
+
+FLOOD_BYTES = 1 << 20  # more output than this from one worker is flagged output-flood
+
+
 def _clean_env(workdir):
     env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT") if k in os.environ}
     env.update(HOME=workdir, TMPDIR=workdir, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
@@ -87,6 +111,8 @@ class Worker:
         the checker can import the suite while the worker imports its heavy modules."""
         if self.proc is not None:
             return
+        if isinstance(self.user, Sandbox):
+            return self._begin_sandboxed()
         self._dir = tempfile.TemporaryDirectory(prefix="kata-worker-")
         workdir = self._dir.name
         if self.user:
@@ -105,12 +131,49 @@ class Worker:
         os.close(w_read)
         os.close(w_write)
         self.rfd, self.wfd = c_read, c_write
+        self._send_load(self.spec.attempt, self.spec.secret, workdir)
+
+    def _send_load(self, attempt, secret, workdir):
         self.starts += 1
         s = self.spec
-        self._send({"op": "load", "attempt": s.attempt, "module": s.module, "harness": s.harness,
-                    "preload": s.preload, "forbidden": s.forbidden, "secret": s.secret,
+        self._send({"op": "load", "attempt": attempt, "module": s.module, "harness": s.harness,
+                    "preload": s.preload, "forbidden": s.forbidden, "secret": secret,
                     "memory_mb": s.memory_mb, "workdir": workdir}, "loading the attempt")
         self._loading = True
+
+    def _begin_sandboxed(self):
+        sb, s = self.user, self.spec
+        self._dir = tempfile.TemporaryDirectory(prefix="kata-worker-")
+        workdir = os.path.realpath(self._dir.name)
+        self._workdir = workdir
+        # A private copy: the uid needs no access to the submission tree, and a planted
+        # conftest.py or anything else next to the file never reaches the worker.
+        attempt = os.path.join(workdir, f"{s.module}.py")
+        shutil.copyfile(s.attempt, attempt)
+        if sb.uid is not None and os.geteuid() == 0:
+            os.chown(workdir, sb.uid, sb.gid)
+            os.chown(attempt, sb.uid, sb.gid)
+        self._log = tempfile.TemporaryFile(prefix="kata-output-")  # unnamed: only the checker reads it
+        c_read, w_write = os.pipe()
+        w_read, c_write = os.pipe()
+        secret = list(s.secret) + [str(p) for p in sb.hide]
+        env = _clean_env(workdir)
+        try:
+            self.proc = sb.zygote.spawn(
+                [w_read, w_write, self._log.fileno()], uid=sb.uid, gid=sb.gid, workdir=workdir,
+                env=env, hide=secret,
+                limits={"memory_mb": s.memory_mb, "fsize_mb": sb.fsize_mb, "nproc": sb.nproc,
+                        "nofile": sb.nofile, "cpu_s": sb.cpu_s})
+        finally:
+            os.close(w_read)
+            os.close(w_write)
+        self.rfd, self.wfd = c_read, c_write
+        self._send_load(attempt, secret, workdir)
+
+    def _scrub(self, text):
+        """Messages name the attempt's file, not the scratch dir (same text on every run)."""
+        wd = getattr(self, "_workdir", None)
+        return text.replace(wd + os.sep, "").replace(wd, ".") if wd and isinstance(text, str) else text
 
     def ensure(self):
         """Make sure a worker with the attempt loaded is ready (LoadFailed if it cannot load)."""
@@ -118,10 +181,13 @@ class Worker:
         if self._loading:
             self._loading = False
             reply = self._receive(self.spec.load_timeout, "loading the attempt")
+            self._note_events(reply)
             if not reply.get("ok"):
                 msg = reply.get("message") or f"{reply.get('api')} is forbidden in this kata"
+                if reply.get("kind") == "forbidden":
+                    self.flags.add("forbidden-api")
                 self.stop()
-                raise LoadFailed(str(reply.get("kind")), str(msg))
+                raise LoadFailed(str(reply.get("kind")), self._scrub(str(msg)))
 
     def stop(self):
         if self.proc is None:
@@ -131,8 +197,20 @@ class Worker:
                 os.close(fd)
             except OSError:
                 pass
-        _kill_group(self.proc)
+        if isinstance(self.user, Sandbox):
+            try:
+                if self.proc.kill_all():
+                    self.flags.add("stray-process")
+            except Exception:  # noqa: BLE001 - a dead zygote: the slot restarts it
+                self.flags.add("sandbox-error")
+        else:
+            _kill_group(self.proc)
         self.proc = None
+        try:
+            if os.fstat(self._log.fileno()).st_size > FLOOD_BYTES:
+                self.flags.add("output-flood")
+        except (OSError, ValueError):
+            pass
         self._log.close()
         self._dir.cleanup()
 
@@ -162,7 +240,13 @@ class Worker:
                               timeout, what=f"{fn}()")
         return self._outcome(reply, time.perf_counter() - t0)
 
+    def _note_events(self, reply):
+        events = reply.get("events")
+        if isinstance(events, list):
+            self.flags |= {e for e in events if isinstance(e, str) and len(e) < 40}
+
     def _outcome(self, reply, elapsed):
+        self._note_events(reply)
         if "ok" not in reply:
             self._abort("error", "the worker sent a malformed reply")
         if reply["ok"]:
@@ -171,11 +255,11 @@ class Worker:
         kind = reply.get("kind")
         if kind == "exception":
             raise AttemptRaised(reply.get("type", "Exception"), reply.get("types", []),
-                                reply.get("message", ""))
+                                self._scrub(reply.get("message", "")))
         if kind == "forbidden":
             self.flags.add("forbidden-api")
             self._abort("forbidden", f"called {reply.get('api')}, which is forbidden in this kata")
-        self._abort("error", str(reply.get("message", "the call failed")))
+        self._abort("error", self._scrub(str(reply.get("message", "the call failed"))))
 
     def _abort(self, status, message):
         self.stop()
@@ -214,6 +298,7 @@ class Worker:
             left = deadline - time.monotonic()
             ready = select.select([self.rfd], [], [], max(0.0, left))[0] if left > 0 else []
             if not ready:
+                self.flags.add("timeout")
                 self._abort("timeout", f"{what} did not finish within {timeout:g} s (time limit)")
             chunk = os.read(self.rfd, min(n - got, 1 << 20))
             if not chunk:
@@ -234,12 +319,14 @@ class Worker:
             why = {"SIGSEGV": "a segmentation fault", "SIGKILL": "being killed (out of memory?)",
                    "SIGXFSZ": "writing too much output", "SIGXCPU": "using too much CPU time"}.get(sig, sig)
             message = f"the worker died during {what} from {why}"
+            if sig == "SIGXFSZ":
+                self.flags.add("output-flood")
         elif code is not None:
             message = f"the worker exited with status {code} during {what} (os._exit or a fatal error)"
         else:
             message = f"the worker stopped answering during {what}"
         if tail:
-            message += "\n--- last output ---\n" + tail[-600:]
+            message += "\n--- last output ---\n" + self._scrub(tail[-600:])
         self.flags.add("crash")
         self._abort("crash", message)
 

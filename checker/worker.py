@@ -13,10 +13,66 @@ import sys
 import time
 
 from checker import codec, protocol
-from checker.guard import ForbiddenCall, Guard
+from checker import guard as _guard_module
+from checker.guard import ForbiddenCall, Guard, SecretPathError
 from checker.probes import PROBES
 
 _perf = time.perf_counter  # taken before the attempt loads, so the attempt cannot swap it
+# Taken before the attempt loads: a patched codec or protocol cannot forge the framing of replies.
+_dumps, _loads, _send, _read_exact = codec.dumps, codec.loads, protocol.send, protocol.read_exact
+
+# Functions an attempt has no business replacing (comparisons a grader might use, the engine's own
+# plumbing). Replacing one cannot change a verdict (the checker compares in its own process), but
+# it is a clear sign of an attempt gaming a grader, so it is reported as the flag "tamper".
+_WATCHED = {
+    "math": ["isclose", "fsum"], "builtins": ["abs", "sum", "len", "isinstance", "print", "open"],
+    "numpy": ["allclose", "isclose", "array_equal"], "numpy.testing": ["assert_allclose"],
+    "torch": ["allclose", "isclose", "equal"], "torch.testing": ["assert_close"],
+    "checker.codec": ["dumps", "loads"], "checker.protocol": ["send", "read_exact"],
+    "checker.guard": ["Guard"], "checker.worker": ["Worker"],
+}
+
+
+def _snapshot():
+    seen = {}
+    for mod, names in _WATCHED.items():
+        m = sys.modules.get(mod)
+        if m is not None:
+            for n in names:
+                if hasattr(m, n):
+                    seen[(mod, n)] = getattr(m, n)
+    return seen
+
+
+class _RecordingGuard(Guard):
+    """The engine's Guard, also remembering what the attempt tried (reported as flags)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.events: set[str] = set()
+
+    def install(self):
+        sys.meta_path.insert(0, _RecordingBlocker(self))
+        sys.addaudithook(self._audit)
+
+    def _audit(self, event, args):
+        try:
+            super()._audit(event, args)
+        except SecretPathError:
+            self.events.add("secret-access")
+            raise
+        except PermissionError:
+            self.events.add("spawn-attempt")
+            raise
+
+
+class _RecordingBlocker(_guard_module._SecretImportBlocker):
+    def find_spec(self, fullname, path=None, target=None):
+        try:
+            return super().find_spec(fullname, path, target)
+        except ImportError:
+            self.guard.events.add("secret-access")
+            raise
 
 
 class Worker:
@@ -25,31 +81,48 @@ class Worker:
         self.guard: Guard | None = None
         self.attempt = None
         self.harness = None
+        self._watched: dict = {}
 
     def serve(self):
         while True:
-            header = protocol.read_exact(self.rfd, protocol.HEADER.size)
+            header = _read_exact(self.rfd, protocol.HEADER.size)
             if not header:
                 return
             (size,) = protocol.HEADER.unpack(header)
-            msg = codec.loads(protocol.read_exact(self.rfd, size))
+            msg = _loads(_read_exact(self.rfd, size))
             reply = getattr(self, "op_" + msg["op"])(msg)
+            if self.guard is not None:
+                self._check_tampering()
+                if self.guard.events:
+                    reply["events"] = sorted(self.guard.events)
             try:
-                body = codec.dumps(reply)
+                body = _dumps(reply)
             except codec.CodecError as exc:
-                body = codec.dumps({"ok": False, "kind": "unsendable",
-                                    "message": f"the attempt returned a value that cannot be checked: {exc}"})
-            protocol.send(self.wfd, body)
+                body = _dumps({"ok": False, "kind": "unsendable", "events": reply.get("events", []),
+                               "message": f"the attempt returned a value that cannot be checked: {exc}"})
+            _send(self.wfd, body)
+
+    def _check_tampering(self):
+        """Flag and undo replacements of watched functions (the reply is encoded after this)."""
+        for (mod, name), original in self._watched.items():
+            m = sys.modules.get(mod)
+            if m is not None and getattr(m, name, original) is not original:
+                self.guard.events.add("tamper")
+                try:
+                    setattr(m, name, original)
+                except (AttributeError, TypeError):
+                    pass
 
     # ---- load ------------------------------------------------------------------------------
     def op_load(self, msg):
         _limit(resource.RLIMIT_AS, msg["memory_mb"] * 1024 * 1024)
         _limit(resource.RLIMIT_FSIZE, 64 * 1024 * 1024)
         _limit(resource.RLIMIT_CORE, 0)
-        self.guard = Guard(msg["secret"], msg["attempt"])
+        self.guard = _RecordingGuard(msg["secret"], msg["attempt"])
         self.guard.install()
         for name in msg["preload"]:
             importlib.import_module(name)
+        self._watched = _snapshot()
         if msg["harness"]:
             self.harness = _import_path("kata_harness", msg["harness"])
         self.guard.forbid(msg["forbidden"])
@@ -64,6 +137,7 @@ class Worker:
         except SyntaxError as exc:
             return {"ok": False, "kind": "syntax", "message": _syntax_message(exc)}
         except (Exception, SystemExit, KeyboardInterrupt, ForbiddenCall) as exc:
+            self._note(exc)
             return {"ok": False, "kind": "import", "message": self._describe(exc, "while importing")}
         if self.guard.violations:
             return {"ok": False, "kind": "forbidden", "api": self.guard.violations.pop()}
@@ -98,6 +172,7 @@ class Worker:
             value = thunk()
         except (Exception, SystemExit, KeyboardInterrupt, ForbiddenCall) as exc:
             value, error = None, exc
+            self._note(exc)
         else:
             error = None
         finally:
@@ -112,6 +187,12 @@ class Worker:
                     "types": [t.__name__ for t in type(error).__mro__],
                     "message": self._describe(error, "")}
         return {"ok": True, "value": value, "elapsed": elapsed}
+
+    def _note(self, exc):
+        if isinstance(exc, SystemExit):
+            self.guard.events.add("exit")
+        elif isinstance(exc, MemoryError):
+            self.guard.events.add("memory-limit")
 
     def _describe(self, exc, when):
         if isinstance(exc, SystemExit):
