@@ -1,9 +1,10 @@
 """Binary trees for tree katas, as plain data built from a small recipe.
 
 A Shape is three lists indexed by node id: left[i] and right[i] (a child id, or -1) and vals[i];
-the root is id 0 and every child has a larger id than its parent. A Recipe (kind, n, seed, wide, spine) names a shape, so the checker and the
-worker each build the *same* tree from a few numbers instead of shipping 10^5 nodes, and
-hypothesis draws (and shrinks) the recipe rather than the nodes.
+the root is id 0 and every child has a larger id than its parent. A Recipe (kind, n, seed, wide,
+spine) names a shape, so the checker and the worker each build the *same* tree from a few
+numbers instead of shipping 10^5 nodes, and hypothesis draws (and shrinks) the recipe rather
+than the nodes.
 
 Builders are iterative and spend their loops in plain arithmetic: they never recurse (chains are
 10^5 deep) and stay fast even while a profiler or tracer watches the worker. This module imports
@@ -178,15 +179,17 @@ def build(recipe: Recipe) -> Shape:
 
 
 def link(shape: Shape, node_class) -> list:
-    """Node objects node_class(val, left, right) for a shape, listed by id.
+    """Node objects for a shape, listed by id: node_class instances with val, left and right set.
 
-    One pass from the last id down: every builder gives children larger ids than their parent.
+    Made with object.__new__ (node_class's __init__ is not called), then filled in one pass:
+    twice as fast as calling a Python __init__ 10^5 times.
     """
-    left, right, vals = shape.left, shape.right, shape.vals
-    nodes = [None] * len(vals)
-    for i in range(len(vals) - 1, -1, -1):
-        a, b = left[i], right[i]
-        nodes[i] = node_class(vals[i], nodes[a] if a >= 0 else None, nodes[b] if b >= 0 else None)
+    new, n = object.__new__, len(shape.vals)
+    nodes = [new(node_class) for _ in range(n)]
+    nodes.append(None)  # so that child id -1 reads as None
+    for node, val, a, b in zip(nodes, shape.vals, shape.left, shape.right):
+        node.val, node.left, node.right = val, nodes[a], nodes[b]
+    nodes.pop()
     return nodes
 
 
