@@ -1,0 +1,133 @@
+"""`kata grade`, `kata grade-merge` and `kata gradescope ...`: the instructor's commands.
+
+Registered by the one import line at the bottom of checker/cli.py. Errors in the input (missing
+folder, bad --shard, unknown kata) exit with code 2 and one clear line, never a traceback.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from checker.cli import UsageError, _console, main
+
+
+def _split(text):
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def _root(ctx):
+    return str(ctx.obj["catalog"].root)
+
+
+@main.command()
+@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--katas", default=None, help="Comma-separated kata ids (default: every kata).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("grades"),
+              show_default=True, help="Output folder (gradebook, grades.json, feedback, journal).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Checks run in parallel (one sandbox slot each).")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True,
+              help="Grading seed; the same seed gives the same grades.")
+@click.option("--shard", default=None, help="Grade only shard i of N (i/N), e.g. for a CI matrix.")
+@click.option("--hide-details", default="", help="Properties shown by name only in feedback: "
+              "comma-separated `kata.prop`, `prop` or `kata.*`.")
+@click.option("--fresh", is_flag=True, help="Ignore the journal in --out and grade everything again.")
+@click.option("--uid-base", type=int, default=61000, show_default=True,
+              help="As root: slot i runs attempts as uid UID_BASE+i (must be unused uids).")
+@click.option("--no-progress", is_flag=True, help="No progress bar (logs).")
+@click.pass_context
+def grade(ctx, submissions, katas, out, jobs, seed, shard, hide_details, fresh, uid_base, no_progress):
+    """Grade a class: SUBMISSIONS/<student>/<kata>.py, each check in an isolated sandbox.
+
+    Interrupted runs resume: finished (student, kata) pairs whose file did not change are kept.
+    """
+    from checker import grade as g
+    console = _console()
+    try:
+        opts = g.Options(submissions=submissions, out=out, katas=_split(katas) or None, seed=seed,
+                         jobs=jobs, shard=g.parse_shard(shard), hide=_split(hide_details),
+                         root=_root(ctx), uid_base=uid_base, fresh=fresh, progress=not no_progress)
+        result = g.run(opts, console)
+    except g.GradeError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        console.print(f"\n[yellow]Interrupted.[/] Finished checks are kept in {out}/.state; "
+                      "run the same command again to resume.")
+        sys.exit(130)
+    g.summary(result.out, console)
+    console.print(f"{len(result.students)} students, {result.graded} checks graded, {result.reused} "
+                  f"reused from the journal, {result.wall:.1f} s. Isolation: {result.isolation}.")
+    console.print(f"Outputs in {result.out}: gradebook.csv, grades.json, feedback/, timings.csv")
+    if result.not_graded:
+        for s, k, why in result.not_graded:
+            console.print(f"[red]not graded[/] {s}/{k}: {why}")
+        sys.exit(1)
+
+
+@main.command("grade-merge")
+@click.argument("shards", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the merged gradebook.")
+def grade_merge(shards, out):
+    """Combine the --out folders of `kata grade --shard i/N` runs into one gradebook."""
+    from checker import grade as g
+    try:
+        students = g.merge(out.resolve(), [Path(s).resolve() for s in shards])
+    except g.GradeError as exc:
+        raise UsageError(str(exc)) from None
+    g.summary(out.resolve(), _console())
+    click.echo(f"merged {len(shards)} shards, {len(students)} students into {out}")
+
+
+@main.group()
+def gradescope():
+    """Run as a Gradescope autograder, or build the autograder bundle."""
+
+
+@gradescope.command("run")
+@click.option("--submission", type=click.Path(path_type=Path), default=Path("/autograder/submission"),
+              show_default=True, help="Folder holding the student's <kata>.py files.")
+@click.option("--results", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("/autograder/results/results.json"), show_default=True)
+@click.option("--katas", default=None, help="Comma-separated kata ids (default: from --config, else all).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="kata_autograder.json written by `kata gradescope bundle`.")
+@click.option("--seed", type=int, default=None)
+@click.option("--hide-details", default=None)
+@click.pass_context
+def gradescope_run(ctx, submission, results, katas, config, seed, hide_details):
+    """Grade one submission and write Gradescope's results.json."""
+    from checker import gradescope as gs
+    from checker.grade import GradeError
+    try:
+        cfg = gs.load_config(config)
+        if katas:
+            cfg["katas"] = _split(katas)
+        if seed is not None:
+            cfg["seed"] = seed
+        if hide_details is not None:
+            cfg["hide"] = _split(hide_details)
+        data = gs.run(submission, results, cfg, root=_root(ctx))
+    except GradeError as exc:
+        raise UsageError(str(exc)) from None
+    click.echo(f"score {data['score']:g} / {sum(t['max_score'] for t in data['tests']):g} -> {results}")
+
+
+@gradescope.command("bundle")
+@click.option("--katas", required=True, help="Comma-separated kata ids to include.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--hide-details", default="", help="Properties shown by name only (as --hide-details of grade).")
+@click.pass_context
+def gradescope_bundle(ctx, katas, out, seed, hide_details):
+    """Build the Gradescope autograder zip (setup.sh, run_autograder, the engine, the chosen katas)."""
+    from checker import gradescope as gs
+    from checker.grade import GradeError
+    try:
+        names = gs.bundle(out, _split(katas), seed=seed, hide=_split(hide_details), root=_root(ctx))
+    except GradeError as exc:
+        raise UsageError(str(exc)) from None
+    click.echo(f"wrote {out} with {len(names)} files; upload it as the autograder of the assignment")
