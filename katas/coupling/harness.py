@@ -1,0 +1,129 @@
+"""Worker-side glue for coupling: builds masks, nets and layers from plain recipes, runs the
+attempt's classes, returns tensors. It measures only; the suite judges.
+
+The suite imports `build_nets` / `build_layer` too, so the reference in the checker is built from
+the same recipe with the same weights as the attempt in the worker.
+
+A layer recipe: {"kind": "additive" | "affine", "mask": [0/1, ...], "bool_mask": bool,
+                 "nets": [{"seed", "hidden", "depth", "act", "init_scale", "squash"}, ...]}
+"""
+import torch
+
+from katas._shared.torch_builders import dtype_of, seeded_mlp
+
+
+def build_net(n, d, dtype):
+    net = seeded_mlp(n["seed"], d, d, hidden=n["hidden"], depth=n["depth"], act=n["act"],
+                     dtype=dtype, init_scale=n["init_scale"])
+    # "squash": a final tanh, as RealNVP uses on its scale nets, so |s| <= 1 and a deep flow
+    # cannot grow values by e^(many) (which would leave float32 no correct digits to compare).
+    return torch.nn.Sequential(net, torch.nn.Tanh()) if n.get("squash") else net
+
+
+def build_nets(spec, dtype):
+    return [build_net(n, len(spec["mask"]), dtype) for n in spec["nets"]]
+
+
+def build_mask(spec, dtype):
+    if spec["bool_mask"]:
+        return torch.tensor([bool(v) for v in spec["mask"]])
+    return torch.tensor([float(v) for v in spec["mask"]], dtype=dtype_of(dtype))
+
+
+def build_layer(module, spec, dtype):
+    """A layer of `module` (attempt or reference) and the nets it got, in recipe order."""
+    nets = build_nets(spec, dtype)
+    mask = build_mask(spec, dtype)
+    if spec["kind"] == "additive":
+        return module.AdditiveCoupling(mask, nets[0]), nets
+    return module.AffineCoupling(mask, nets[0], nets[1]), nets
+
+
+def build_flow(module, specs, dtype):
+    built = [build_layer(module, s, dtype) for s in specs]
+    return module.Flow([layer for layer, _ in built]), [n for _, nets in built for n in nets]
+
+
+def _pair(out, what):
+    """Unpack (tensor, logdet) with a message the learner can act on."""
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"{what} must return a tuple (tensor, logdet), got {type(out).__name__}")
+    return tuple(_plain(v) for v in out)
+
+
+def _plain(v):
+    return v.detach() if isinstance(v, torch.Tensor) else v
+
+
+def layer_roundtrip(attempt, spec, dtype, x, y):
+    """forward(x), inverse(forward(x)), inverse(y), forward(inverse(y)) of one layer."""
+    layer, _ = build_layer(attempt, spec, dtype)
+    with torch.no_grad():
+        fy, fld = _pair(layer.forward(x.clone()), "forward")
+        back = _pair(layer.inverse(fy.clone()), "inverse") if isinstance(fy, torch.Tensor) else None
+        ix, ild = _pair(layer.inverse(y.clone()), "inverse")
+        again = _pair(layer.forward(ix.clone()), "forward") if isinstance(ix, torch.Tensor) else None
+    return {"fwd": (fy, fld), "back": back, "inv": (ix, ild), "again": again}
+
+
+def _jacobian(fn, x):
+    """Autograd Jacobian of a (B, D) -> (B, D) map, shape (B, D, B, D)."""
+    return torch.autograd.functional.jacobian(fn, x).detach()
+
+
+def layer_jacobian(attempt, spec, x):
+    """Float64: forward and inverse outputs, logdets and autograd Jacobians of one layer."""
+    layer, _ = build_layer(attempt, spec, "float64")
+    y, ld = _pair(layer.forward(x.clone()), "forward")
+    j = _jacobian(lambda t: layer.forward(t)[0], x.clone())
+    xb, ild = _pair(layer.inverse(y.clone()), "inverse")
+    ji = _jacobian(lambda t: layer.inverse(t)[0], y.clone())
+    return {"y": y, "ld": ld, "J": j, "x_back": xb, "ld_inv": ild, "J_inv": ji}
+
+
+def flow_run(attempt, specs, dtype, x, z):
+    """Flow forward(x), inverse(forward(x)), inverse(z), log_prob(x)."""
+    flow, _ = build_flow(attempt, specs, dtype)
+    with torch.no_grad():
+        fz, fld = _pair(flow.forward(x.clone()), "Flow.forward")
+        back = _pair(flow.inverse(fz.clone()), "Flow.inverse") if isinstance(fz, torch.Tensor) else None
+        ix, ild = _pair(flow.inverse(z.clone()), "Flow.inverse")
+        lp = _plain(flow.log_prob(x.clone()))
+    return {"fwd": (fz, fld), "back": back, "inv": (ix, ild), "log_prob": lp}
+
+
+def flow_jacobian(attempt, specs, x):
+    flow, _ = build_flow(attempt, specs, "float64")
+    z, ld = _pair(flow.forward(x.clone()), "Flow.forward")
+    j = _jacobian(lambda t: flow.forward(t)[0], x.clone())
+    xb, ild = _pair(flow.inverse(z.clone()), "Flow.inverse")
+    ji = _jacobian(lambda t: flow.inverse(t)[0], z.clone())
+    return {"z": z, "ld": ld, "J": j, "x_back": xb, "ld_inv": ild, "J_inv": ji}
+
+
+def flow_grad(attempt, specs, dtype, x):
+    """log_prob(x).sum() backpropagated: gradient for x and for every net parameter (recipe
+    order; None where no gradient arrived), and how many net parameters Flow.parameters() holds."""
+    flow, nets = build_flow(attempt, specs, dtype)
+    x = x.clone().requires_grad_(True)
+    lp = flow.log_prob(x)
+    if not isinstance(lp, torch.Tensor) or not lp.requires_grad:
+        return {"log_prob": _plain(lp), "x_grad": None, "param_grads": [], "registered": 0,
+                "n_params": 0, "graph": False}
+    lp.sum().backward()
+    params = [p for net in nets for p in net.parameters()]
+    own = {id(p) for p in flow.parameters()}
+    return {"log_prob": lp.detach(), "x_grad": None if x.grad is None else x.grad.detach(),
+            "param_grads": [None if p.grad is None else p.grad.detach() for p in params],
+            "registered": sum(id(p) in own for p in params), "n_params": len(params),
+            "graph": True}
+
+
+def flow_sample(attempt, specs, dtype, n, dim, seed):
+    """sample(n, dim, generator) with a generator seeded `seed`, and sample(n, dim) without one."""
+    flow, _ = build_flow(attempt, specs, dtype)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        drawn = _plain(flow.sample(n, dim, generator=g))
+        free = _plain(flow.sample(n, dim))
+    return {"sample": drawn, "free_shape": tuple(free.shape) if isinstance(free, torch.Tensor) else None}
