@@ -21,7 +21,7 @@ class TreeNode:
         self.val, self.left, self.right = val, left, right
 
     def __repr__(self):
-        return f"TreeNode(val={self.val})"
+        return f"TreeNode(val={getattr(self, 'val', '?')})"
 
 
 def _ignored_setrecursionlimit(limit):

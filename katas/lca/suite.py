@@ -21,11 +21,8 @@ MAX_N = 40  # hypothesis trees: readable when they fail, and at most 40 deep
 
 
 class Node:
-    """The reference's node: the same three slots the attempt's nodes have."""
+    """The reference's node (filled in by trees.link): the same three slots as the attempt's."""
     __slots__ = ("val", "left", "right")
-
-    def __init__(self, val=0, left=None, right=None):
-        self.val, self.left, self.right = val, left, right
 
 
 @functools.lru_cache(maxsize=512)
@@ -149,7 +146,7 @@ def _timed(k, recipe, pairs, what):
 
     Same input, same run, so machine load slows both: 10x the reference plus 1 s for the
     worker's round trip and its check that the tree is intact. Anything quadratic in n or in
-    the depth takes tens of seconds here. One pair per call, each on an intact tree.
+    the depth takes tens of seconds here. One call per pair, each timed on its own.
     """
     # The worker builds its tree, untimed, while the checker builds its own copy.
     with ThreadPoolExecutor(1) as pool:
@@ -157,7 +154,6 @@ def _timed(k, recipe, pairs, what):
         linked(recipe)
         built.result()
     for pair in pairs:
-        k.harness("prepare", recipe.data(), timeout=30)  # a no-op unless the tree was changed
         want, ref_seconds = reference_answers(k, recipe, [pair])
         limit = 10 * ref_seconds + 1
         try:
@@ -197,8 +193,7 @@ def _deep_pair(recipe):
     """The deepest nodes under the last two spine nodes of a broom: their answer is the
     second-to-last spine node, so a search from the root must go all the way down."""
     sh = shape(recipe)
-    order, depth = sh.bfs(), sh.depths()
-    par = sh.parents()
+    order, par = sh.bfs(), sh.parents()
     spine = recipe.spine
     under = {}
     for i in order:  # BFS order: the last node seen under each spine node is a deepest one
