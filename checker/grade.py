@@ -182,6 +182,11 @@ _slot: dict = {}
 def _slot_init(slots, root, uid_base, threads, hide):
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and keeps the journal
+    try:  # the grader died (kill -9): the slot and, through the socket, its zygotes follow
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
     index = slots.get()
     root_user = os.geteuid() == 0
     _slot.update(catalog=Catalog(root), index=index, threads=threads, hide=hide, zygotes={},
@@ -236,6 +241,7 @@ class Result:
     not_graded: list = field(default_factory=list)
     wall: float = 0.0
     isolation: str = ""
+    uid_base: int = 0
 
 
 def isolation_level(uid_base, jobs) -> str:
@@ -243,6 +249,37 @@ def isolation_level(uid_base, jobs) -> str:
         return ("not root: attempts run as the grader's own user (no uid separation, no mount "
                 "namespace); session, rlimits, scratch dir, scrubbed env and process sweep only")
     return f"root: attempts run as uids {uid_base}..{uid_base + jobs - 1} in private mount namespaces"
+
+
+_locks: list = []
+
+
+def claim_uids(uid_base, jobs) -> int:
+    """Lock a block of slot uids for this run (two graders on one machine sharing a uid would
+    kill each other's workers); the next free block if the asked one is busy."""
+    import fcntl
+    if os.geteuid() != 0:
+        return uid_base
+    lockdir = Path("/run/kata-grade") if Path("/run").is_dir() else Path("/var/lock/kata-grade")
+    lockdir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for attempt in range(64):
+        base = uid_base + attempt * jobs
+        check_uids(base, jobs)
+        held = []
+        for uid in range(base, base + jobs):
+            f = open(lockdir / f"uid-{uid}.lock", "w")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held.append(f)
+            except OSError:
+                f.close()
+                break
+        if len(held) == jobs:
+            _locks.extend(held)
+            return base
+        for f in held:
+            f.close()
+    raise GradeError("no free block of slot uids; is another kata grade running? try --uid-base")
 
 
 def check_uids(uid_base, jobs):
@@ -269,7 +306,7 @@ def run(opts: Options, console=None) -> Result:
         raise GradeError("--out must not be inside the submissions folder")
     if opts.jobs < 1:
         raise GradeError("--jobs must be at least 1")
-    check_uids(opts.uid_base, opts.jobs)
+    uid_base = claim_uids(opts.uid_base, opts.jobs)
     i, n = opts.shard
     students = [s for s in students_all if shard_of(s, n) == i]
     out.mkdir(parents=True, exist_ok=True)
@@ -279,7 +316,7 @@ def run(opts: Options, console=None) -> Result:
     engine = engine_version()
     meta = {"seed": opts.seed, "katas": [k.id for k in katas], "versions": versions,
             "engine": engine, "shard": [i, n], "students": students, "hide": sorted(opts.hide)}
-    result = Result(out, students, isolation=isolation_level(opts.uid_base, opts.jobs))
+    result = Result(out, students, isolation=isolation_level(uid_base, opts.jobs), uid_base=uid_base)
     t_start = time.perf_counter()
 
     staging = Path(tempfile.mkdtemp(prefix="kata-grade-staging-"))  # 0700, root-only when root
@@ -301,9 +338,11 @@ def run(opts: Options, console=None) -> Result:
                 todo.append(t)
         (out / STATE / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
         hide = [str(out), str(submissions), str(staging)]
-        _execute(todo, seeds, versions, engine, opts, out, records, result, hide, console)
+        _execute(todo, seeds, versions, engine, opts, out, records, result, hide, console, uid_base)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        while _locks:
+            _locks.pop().close()
     result.wall = time.perf_counter() - t_start
     write_outputs(out, meta, students, katas_meta(katas, versions, seeds), records, opts.hide)
     return result
@@ -324,7 +363,7 @@ def katas_meta(katas, versions, seeds):
     return info
 
 
-def _execute(todo, seeds, versions, engine, opts, out, records, result, hide, console):
+def _execute(todo, seeds, versions, engine, opts, out, records, result, hide, console, uid_base):
     if not todo:
         return
     import multiprocessing as mp
@@ -339,7 +378,7 @@ def _execute(todo, seeds, versions, engine, opts, out, records, result, hide, co
     journal = Journal(out)
     progress = _Progress(len(todo), opts.progress, console)
     pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_slot_init,
-                               initargs=(slots, opts.root, opts.uid_base, threads, hide))
+                               initargs=(slots, opts.root, uid_base, threads, hide))
     # Heavy katas first, so the last minutes are not one long torch check on one core.
     todo = sorted(todo, key=lambda t: (not _heavy(t.kata, opts.root), t.student, t.kata))
     pending = {}

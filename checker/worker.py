@@ -59,7 +59,11 @@ class _RecordingGuard(Guard):
         try:
             super()._audit(event, args)
         except SecretPathError:
-            self.events.add("secret-access")
+            # The import system probing a hidden __pycache__ (for a harness's bytecode) is not
+            # the attempt reaching for secrets; it is still refused, just not flagged.
+            target = args[0] if args else ""
+            if not (isinstance(target, str) and target.endswith(".pyc") and "__pycache__" in target):
+                self.events.add("secret-access")
             raise
         except PermissionError:
             self.events.add("spawn-attempt")
