@@ -11,6 +11,10 @@ import torch
 
 from katas._shared.torch_builders import dtype_of, seeded_mlp
 
+# Every tensor here is tiny (D <= 6, batch <= 5): thread hand-offs cost more than the math, and on
+# a busy 2-core machine they make each op several times slower. The worker is this kata's alone.
+torch.set_num_threads(1)
+
 
 def build_net(n, d, dtype):
     net = seeded_mlp(n["seed"], d, d, hidden=n["hidden"], depth=n["depth"], act=n["act"],

@@ -1,5 +1,6 @@
 """Hidden suite for coupling: runs in the checker; the attempt's layers are built in the worker by
 harness.py from the same recipes the reference is built from here (same masks, same net weights)."""
+import functools
 import math
 import random
 
@@ -24,6 +25,20 @@ TOL = {"float32": 1e-4, "float64": 1e-10}
 JAC_TOL = 1e-8
 
 ACTS = ("tanh", "relu", "sigmoid", "gelu", "softplus")
+
+
+def one_thread(fn):
+    """Run a property's checker-side torch work on one thread (tiny tensors: threads only add
+    overhead), restoring the checker's setting afterwards since other katas share the process."""
+    @functools.wraps(fn)
+    def body(*args, **kwargs):
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
+    return body
 
 
 def _net(seed, squash=False):
@@ -89,6 +104,7 @@ def _pair_or_fail(v, what):
 # ---- single layers -------------------------------------------------------------------------
 
 @prop(weight=4, given={"case": layer_case()}, examples=20)
+@one_thread
 def roundtrip(k, case):
     """inverse(forward(x)) = x and forward(inverse(y)) = y, for any mask and any (non-invertible) nets."""
     x, y = _x(case), _x(case, "y_seed")
@@ -100,6 +116,7 @@ def roundtrip(k, case):
 
 
 @prop(weight=2, given={"case": layer_case()}, examples=12)
+@one_thread
 def conditioning_unchanged(k, case):
     """Dimensions with mask = 1 pass through forward and inverse exactly (bit for bit)."""
     x, y = _x(case), _x(case, "y_seed")
@@ -124,6 +141,7 @@ def _ref_layer(k, case):
 
 
 @prop(weight=3, given={"case": layer_case()}, examples=20)
+@one_thread
 def matches_reference(k, case):
     """forward and inverse (values and logdets) equal the definition's, on the same nets."""
     x, y = _x(case), _x(case, "y_seed")
@@ -155,6 +173,7 @@ def _block_logdets(j, what):
 
 
 @prop(weight=4, given={"case": layer_case(dtypes=("float64",), max_d=5)}, examples=20)
+@one_thread
 def logdet_is_log_abs_det_jacobian(k, case):
     """Forward and inverse logdet equal log|det J| of the layer (J from autograd, float64)."""
     x = _x(case)
@@ -167,6 +186,7 @@ def logdet_is_log_abs_det_jacobian(k, case):
 
 
 @prop(weight=2, given={"case": layer_case()}, examples=12)
+@one_thread
 def inverse_logdet_negates(k, case):
     """inverse(forward(x)) returns logdet = -(forward logdet), since J_inv = J^-1."""
     x = _x(case)
@@ -177,6 +197,7 @@ def inverse_logdet_negates(k, case):
 
 
 @prop(weight=1, given={"case": layer_case(kind="additive")}, examples=10)
+@one_thread
 def additive_logdet_zero(k, case):
     """AdditiveCoupling's logdet is exactly zero, shape (batch,), both directions."""
     x = _x(case)
@@ -196,6 +217,7 @@ def _ref_flow(k, case):
 
 
 @prop(weight=3, given={"case": flow_case()}, examples=15)
+@one_thread
 def flow_roundtrip(k, case):
     """Flow: inverse(forward(x)) = x, and z, logdet, inverse(z) equal the definition's."""
     x, z = _x(case), _x(case, "z_seed")
@@ -214,6 +236,7 @@ def flow_roundtrip(k, case):
 
 
 @prop(weight=3, given={"case": flow_case(dtypes=("float64",), max_d=4)}, examples=10)
+@one_thread
 def flow_logdet_is_log_abs_det_jacobian(k, case):
     """A whole Flow's forward and inverse logdet equal log|det J| (autograd, float64)."""
     x = _x(case)
@@ -225,6 +248,7 @@ def flow_logdet_is_log_abs_det_jacobian(k, case):
 
 
 @prop(weight=3, given={"case": flow_case()}, examples=15)
+@one_thread
 def log_prob(k, case):
     """log_prob(x) = log N(z; 0, I) + logdet, with the -D/2 log 2π term, shape (batch,)."""
     x = _x(case)
@@ -235,6 +259,7 @@ def log_prob(k, case):
 
 
 @prop(weight=2, given={"case": flow_case()}, examples=10)
+@one_thread
 def log_prob_differentiable(k, case):
     """log_prob is differentiable: gradients reach x and every net parameter, and Flow registers them."""
     x = _x(case)
@@ -263,6 +288,7 @@ def log_prob_differentiable(k, case):
 
 
 @prop(weight=2, given={"case": flow_case(), "n": st.integers(1, 6), "seed": seeds()}, examples=10)
+@one_thread
 def sample_uses_generator(k, case, n, seed):
     """sample(n, dim, generator) = inverse(torch.randn(n, dim, generator=generator, dtype)), shape (n, dim)."""
     dim = len(case["layers"][0]["mask"])
@@ -280,6 +306,7 @@ def sample_uses_generator(k, case, n, seed):
 
 
 @prop(weight=2, given={"case": flow_case()}, examples=8)
+@one_thread
 def shapes_and_dtypes(k, case):
     """Outputs keep x's shape (batch, D) and dtype; logdets and log_prob have shape (batch,)."""
     # Logdets need only be floating: an additive layer's exact zeros are right in any float dtype.

@@ -11,6 +11,7 @@ from katas._shared.strategies import ints
 from katas.robbins_monro.harness import big_stream, make_oracle, make_step_size, make_w0
 
 EPS = np.finfo(np.float64).eps
+TINY = float(np.finfo(np.float64).smallest_subnormal)
 
 
 # ---- incremental_mean -------------------------------------------------------------------------
@@ -52,8 +53,9 @@ def running_means(k, values, kind):
         # One-pass updates (incremental, or running sum / k) make at most ~2 roundings of size
         # eps * max|x| per sample that carry over: error <= 2 k eps max|x|. Twice that is allowed;
         # dividing by k + 1 or dropping a sample is off by ~|x - mean| / k, far more at k <= 40.
-        tol = 4 * kk * EPS * running_max
-        if not abs(Fraction(float(g)) - e) <= tol:
+        # Plus one subnormal step per rounding: below 2.2e-308 spacing is absolute, not relative.
+        tol = 4 * kk * EPS * running_max + 4 * kk * TINY
+        if not np.isfinite(g) or not abs(Fraction(float(g)) - e) <= tol:
             fail(f"running mean #{kk} (index {i}) must be the mean of the first {kk} samples",
                  expected=float(e), got=float(g))
 
