@@ -308,7 +308,14 @@ def softmax_neg_inf(k, case):
 def softmax_huge(k, case):
     """Inputs around ±10^4 with spreads of thousands: no overflow, no NaN."""
     x, block = case
-    check_softmax(k, x, block)
+    # Any intermediate that holds a value of magnitude M (such as lse = m + log d, if an attempt
+    # normalises with exp(x − lse)) is only known to M·eps of its dtype, and exp turns that into a
+    # relative error: allow 8·M·eps on top of the usual tolerance.
+    fin = np.abs(x[np.isfinite(x)])
+    eps = np.finfo(x.dtype).eps / 2
+    base = tol(x.dtype)
+    loose = dict(base, rtol=max(base["rtol"], 8 * (float(fin.max()) if fin.size else 0.0) * eps))
+    check_softmax(k, x, block, tolerance=loose)
 
 
 @prop(weight=2, given={"case": softmax_cases(dtypes=("float64",), max_rank=2, max_len=64)}, examples=10)
