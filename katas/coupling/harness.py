@@ -71,8 +71,19 @@ def layer_roundtrip(attempt, spec, dtype, x, y):
 
 
 def _jacobian(fn, x):
-    """Autograd Jacobian of a (B, D) -> (B, D) map, shape (B, D, B, D)."""
-    return torch.autograd.functional.jacobian(fn, x).detach()
+    """Per-row autograd Jacobians of a (B, D) -> (B, D) map, shape (B, D, D), or None when the
+    output is not attached to the autograd graph. Rows are transformed independently (nothing in a
+    coupling layer mixes rows), so one backward pass per output dim, summed over the batch, gives
+    every row's block at once: D passes instead of B * D."""
+    x = x.detach().clone().requires_grad_(True)
+    y = fn(x)
+    if not isinstance(y, torch.Tensor) or not y.requires_grad or y.dim() != 2:
+        return None
+    rows = []
+    for j in range(y.shape[1]):
+        (g,) = torch.autograd.grad(y[:, j].sum(), x, retain_graph=True, allow_unused=True)
+        rows.append(torch.zeros_like(x) if g is None else g)
+    return torch.stack(rows, dim=1).detach()
 
 
 def layer_jacobian(attempt, spec, x):
