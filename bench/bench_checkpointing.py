@@ -1,0 +1,100 @@
+"""Memory and time of the checkpointing reference against a plain run, on a deep stack.
+
+    python bench/bench_checkpointing.py                     # 64 blocks, d=128, batch 256, float32
+    python bench/bench_checkpointing.py --blocks 36 --runs 3 --threads 2
+
+Each block is Linear(d, 4d) -> GELU -> Linear(4d, d), as in a transformer MLP. Two memory figures:
+bytes saved for backward that are alive after the forward, and their peak over forward +
+backward, both measured with torch.autograd.graph.saved_tensors_hooks (katas/_shared/layers.py,
+SavedBytes: the same instrument the suite uses). Time is the median wall time of forward +
+backward after one warm-up run, on one thread by default (intra-op threads on a shared, loaded
+machine make timings swing by 10x). Segment counts: 1, 2, 4, sqrt(n), n/4, n. Prints a Markdown
+table for the README.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from katas._shared.layers import SavedBytes  # noqa: E402
+
+
+def load_reference():
+    spec = importlib.util.spec_from_file_location("ckpt_ref", ROOT / "solutions/checkpointing/reference.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def build(blocks, d, seed=0):
+    torch.manual_seed(seed)
+    return [torch.nn.Sequential(torch.nn.Linear(d, 4 * d), torch.nn.GELU(), torch.nn.Linear(4 * d, d))
+            for _ in range(blocks)]
+
+
+def plain(layers, segments, x):
+    for f in layers:
+        x = f(x)
+    return x
+
+
+def measure(fn, layers, segments, x, runs):
+    params = [p for f in layers for p in f.parameters()]
+    times = []
+    for _ in range(runs + 1):  # the first run warms up the allocator and is dropped
+        for p in params:
+            p.grad = None
+        t0 = time.perf_counter()
+        fn(layers, segments, x).sum().backward()
+        times.append(time.perf_counter() - t0)
+    for p in params:
+        p.grad = None
+    gc.collect()
+    with SavedBytes(exclude=[x, *params]) as mem:
+        out = fn(layers, segments, x)
+        retained = mem.retained(out)
+        mem.exclude(out)
+        out.sum().backward()
+    return retained, mem.peak, statistics.median(times[1:])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--blocks", type=int, default=64)
+    ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    ref = load_reference()
+    layers = build(args.blocks, args.d)
+    x = torch.randn(args.batch, args.d)
+    n = args.blocks
+    act = args.batch * args.d * 4
+    base_kept, base_peak, base_t = measure(plain, layers, None, x, args.runs)
+    print(f"{n} blocks Linear({args.d},{4 * args.d})-GELU-Linear, batch {args.batch}, float32; "
+          f"one block input = {act / 2**20:.2f} MiB; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads\n")
+    print("| run | saved after forward MiB | peak saved MiB | vs plain | fwd+bwd s | time vs plain |")
+    print("|---|---|---|---|---|---|")
+    print(f"| plain | {base_kept / 2**20:.1f} | {base_peak / 2**20:.1f} | 1.00 | {base_t:.3f} | 1.00 |")
+    for k in sorted({1, 2, 4, round(math.sqrt(n)), max(1, n // 4), n}):
+        kept, peak, t = measure(ref.checkpoint_sequential, layers, k, x, args.runs)
+        tag = " (√n)" if k == round(math.sqrt(n)) else ""
+        print(f"| {k} segments{tag} | {kept / 2**20:.1f} | {peak / 2**20:.1f} | {peak / base_peak:.2f} | "
+              f"{t:.3f} | {t / base_t:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
