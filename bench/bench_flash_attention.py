@@ -1,0 +1,86 @@
+"""Time and peak memory of the flash_attention reference vs naive attention and torch SDPA.
+
+    python bench/bench_flash_attention.py                # N = 4096, d = 64, one head, float32
+    python bench/bench_flash_attention.py --n 2048 --block-q 128 --block-k 256 --threads 2
+
+Each variant runs in a fresh subprocess, so peak memory is clean: the child builds the inputs,
+records ru_maxrss (peak resident set so far), warms up once, then times `--repeat` calls (median)
+and reports the growth of ru_maxrss over that baseline, i.e. the extra memory the variant needed
+at its peak. Forward only (the kata's memory contract is about the score matrix).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+CHILD = r"""
+import json, math, resource, statistics, sys, time, importlib.util
+import torch
+cfg = json.loads(sys.argv[1])
+torch.set_num_threads(cfg["threads"])
+torch.manual_seed(0)
+n, d = cfg["n"], cfg["d"]
+q, k, v = (torch.randn(1, 1, n, d) for _ in range(3))
+
+def naive(q, k, v):
+    s = (q @ k.transpose(-1, -2)) / math.sqrt(d)
+    return torch.softmax(s, dim=-1) @ v
+
+def sdpa(q, k, v):
+    return torch.nn.functional.scaled_dot_product_attention(q, k, v)
+
+spec = importlib.util.spec_from_file_location("ref", cfg["reference"])
+ref = importlib.util.module_from_spec(spec); spec.loader.exec_module(ref)
+def reference(q, k, v):
+    return ref.flash_attention(q, k, v, block_q=cfg["block_q"], block_k=cfg["block_k"])[0]
+
+fn = {"naive": naive, "sdpa": sdpa, "reference": reference}[cfg["variant"]]
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+out = fn(q, k, v)                                           # warm-up, and the first peak
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+times = []
+for _ in range(cfg["repeat"]):
+    t0 = time.perf_counter(); out = fn(q, k, v); times.append(time.perf_counter() - t0)
+peak = max(peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+err = float((out - naive(q, k, v)).abs().max()) if cfg["variant"] != "naive" and n <= 4096 else 0.0
+print(json.dumps({"seconds": statistics.median(times), "peak_mib": (peak - base) / 1024, "max_err": err}))
+"""
+
+
+def run(variant, args):
+    cfg = dict(variant=variant, n=args.n, d=args.d, block_q=args.block_q, block_k=args.block_k,
+               repeat=args.repeat, threads=args.threads, reference=os.path.join(ROOT, "solutions/flash_attention/reference.py"))
+    res = subprocess.run([sys.executable, "-c", CHILD, json.dumps(cfg)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=4096)
+    ap.add_argument("--d", type=int, default=64)
+    ap.add_argument("--block-q", type=int, default=128)
+    ap.add_argument("--block-k", type=int, default=512)
+    ap.add_argument("--repeat", type=int, default=5)
+    # One intra-op thread by default: on a shared 2-core machine OpenMP threads spin against other
+    # load and make the many small tile ops of the reference erratically slow (seconds, not ms).
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    rows = {v: run(v, args) for v in ("naive", "sdpa", "reference")}
+    print(f"N = {args.n}, d = {args.d}, float32, 1 head; reference blocks {args.block_q} x {args.block_k}; "
+          f"torch threads = {args.threads}; median of {args.repeat}")
+    print(f"{'variant':<10} {'time (ms)':>10} {'peak extra (MiB)':>17} {'max |err| vs naive':>19}")
+    for name, r in rows.items():
+        print(f"{name:<10} {r['seconds'] * 1e3:>10.1f} {r['peak_mib']:>17.1f} {r['max_err']:>19.2e}")
+    ref, naive, sdpa = rows["reference"], rows["naive"], rows["sdpa"]
+    print(f"reference peak / naive peak = {ref['peak_mib'] / max(naive['peak_mib'], 1e-9):.3f} (goal ≤ 0.125); "
+          f"reference time / SDPA time = {ref['seconds'] / sdpa['seconds']:.2f} (goal ≤ 3)")
+
+
+if __name__ == "__main__":
+    main()
