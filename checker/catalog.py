@@ -118,7 +118,8 @@ class Catalog:
         """Files an attempt must not read: reference solutions and hidden suites (and their bytecode)."""
         paths = [str(self.solutions_dir)]
         for d in self.katas_dir.iterdir():
-            if d.is_dir():
+            # Only kata folders hold a suite; katas/_shared's bytecode stays readable (and cached).
+            if (d / "suite.py").exists():
                 paths += [str(d / "suite.py"), str(d / "__pycache__")]
         return paths
 

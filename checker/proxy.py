@@ -299,7 +299,7 @@ class Worker:
             ready = select.select([self.rfd], [], [], max(0.0, left))[0] if left > 0 else []
             if not ready:
                 self.flags.add("timeout")
-                self._abort("timeout", f"{what} did not finish within {timeout:g} s (time limit)")
+                self._abort("timeout", f"{what} did not finish within {timeout:.3g} s (time limit)")
             chunk = os.read(self.rfd, min(n - got, 1 << 20))
             if not chunk:
                 self._crashed(what)
