@@ -103,7 +103,7 @@ def _pair_or_fail(v, what):
 
 # ---- single layers -------------------------------------------------------------------------
 
-@prop(weight=4, given={"case": layer_case()}, examples=20)
+@prop(weight=4, given={"case": layer_case()}, examples=15)
 @one_thread
 def roundtrip(k, case):
     """inverse(forward(x)) = x and forward(inverse(y)) = y, for any mask and any (non-invertible) nets."""
@@ -115,7 +115,7 @@ def roundtrip(k, case):
     _close(again[0], y, case["dtype"], "forward(inverse(y))[0] (should be y)")
 
 
-@prop(weight=2, given={"case": layer_case()}, examples=12)
+@prop(weight=2, given={"case": layer_case()}, examples=10)
 @one_thread
 def conditioning_unchanged(k, case):
     """Dimensions with mask = 1 pass through forward and inverse exactly (bit for bit)."""
@@ -140,7 +140,7 @@ def _ref_layer(k, case):
     return layer
 
 
-@prop(weight=3, given={"case": layer_case()}, examples=20)
+@prop(weight=3, given={"case": layer_case()}, examples=15)
 @one_thread
 def matches_reference(k, case):
     """forward and inverse (values and logdets) equal the definition's, on the same nets."""
@@ -164,7 +164,7 @@ def _block_logdets(j, what):
     return torch.linalg.slogdet(j.to(torch.float64)).logabsdet
 
 
-@prop(weight=4, given={"case": layer_case(dtypes=("float64",), max_d=5)}, examples=20)
+@prop(weight=4, given={"case": layer_case(dtypes=("float64",), max_d=5)}, examples=15)
 @one_thread
 def logdet_is_log_abs_det_jacobian(k, case):
     """Forward and inverse logdet equal log|det J| of the layer (J from autograd, float64)."""
@@ -177,7 +177,7 @@ def logdet_is_log_abs_det_jacobian(k, case):
                     what=f"{what} logdet vs log|det J| of your {what} (autograd)")
 
 
-@prop(weight=2, given={"case": layer_case()}, examples=12)
+@prop(weight=2, given={"case": layer_case()}, examples=10)
 @one_thread
 def inverse_logdet_negates(k, case):
     """inverse(forward(x)) returns logdet = -(forward logdet), since J_inv = J^-1."""
@@ -188,7 +188,7 @@ def inverse_logdet_negates(k, case):
     _close(back[1], -fld, case["dtype"], "inverse(forward(x)) logdet (should be -forward logdet)")
 
 
-@prop(weight=1, given={"case": layer_case(kind="additive")}, examples=10)
+@prop(weight=1, given={"case": layer_case(kind="additive")}, examples=8)
 @one_thread
 def additive_logdet_zero(k, case):
     """AdditiveCoupling's logdet is exactly zero, shape (batch,), both directions."""
@@ -208,7 +208,7 @@ def _ref_flow(k, case):
     return build_flow(k.ref, case["layers"], case["dtype"])[0]
 
 
-@prop(weight=3, given={"case": flow_case()}, examples=15)
+@prop(weight=3, given={"case": flow_case()}, examples=12)
 @one_thread
 def flow_roundtrip(k, case):
     """Flow: inverse(forward(x)) = x, and z, logdet, inverse(z) equal the definition's."""
@@ -227,7 +227,7 @@ def flow_roundtrip(k, case):
     _close(out["inv"][1], eild, dt, "Flow.inverse(z) logdet")
 
 
-@prop(weight=3, given={"case": flow_case(dtypes=("float64",), max_d=4)}, examples=10)
+@prop(weight=3, given={"case": flow_case(dtypes=("float64",), max_d=4)}, examples=8)
 @one_thread
 def flow_logdet_is_log_abs_det_jacobian(k, case):
     """A whole Flow's forward and inverse logdet equal log|det J| (autograd, float64)."""
@@ -239,7 +239,7 @@ def flow_logdet_is_log_abs_det_jacobian(k, case):
         check_close(ld, want, rtol=JAC_TOL, atol=JAC_TOL, what=f"{what} logdet vs log|det J| (autograd)")
 
 
-@prop(weight=3, given={"case": flow_case()}, examples=15)
+@prop(weight=3, given={"case": flow_case()}, examples=12)
 @one_thread
 def log_prob(k, case):
     """log_prob(x) = log N(z; 0, I) + logdet, with the -D/2 log 2π term, shape (batch,)."""
@@ -250,7 +250,7 @@ def log_prob(k, case):
     _close(out["log_prob"], want, case["dtype"], "log_prob(x)")
 
 
-@prop(weight=2, given={"case": flow_case()}, examples=10)
+@prop(weight=2, given={"case": flow_case()}, examples=8)
 @one_thread
 def log_prob_differentiable(k, case):
     """log_prob is differentiable: gradients reach x and every net parameter, and Flow registers them."""
@@ -279,7 +279,7 @@ def log_prob_differentiable(k, case):
            expected=out["n_params"], got=out["registered"])
 
 
-@prop(weight=2, given={"case": flow_case(), "n": st.integers(1, 6), "seed": seeds()}, examples=10)
+@prop(weight=2, given={"case": flow_case(), "n": st.integers(1, 6), "seed": seeds()}, examples=8)
 @one_thread
 def sample_uses_generator(k, case, n, seed):
     """sample(n, dim, generator) = inverse(torch.randn(n, dim, generator=generator, dtype)), shape (n, dim)."""
@@ -297,7 +297,7 @@ def sample_uses_generator(k, case, n, seed):
            expected=(n, dim), got=out["free_shape"])
 
 
-@prop(weight=2, given={"case": flow_case()}, examples=8)
+@prop(weight=2, given={"case": flow_case()}, examples=6)
 @one_thread
 def shapes_and_dtypes(k, case):
     """Outputs keep x's shape (batch, D) and dtype; logdets and log_prob have shape (batch,)."""

@@ -163,6 +163,10 @@ def _check_path(out, want, case):
         extra = ""
         if case["step"]["kind"] != "default" and out["ks"]:
             extra = f" (step_size was called with k = {out['ks'][:8]}{'…' if len(out['ks']) > 8 else ''})"
+        if len(got) > 1 and all(np.array_equal(r, got[-1]) for r in got):
+            fail("every row of the result holds the last iterate: store each iterate's values "
+                 "(a copy), not the same array object that you then update in place",
+                 expected=want.tolist(), got=got.tolist())
         if row == 0:
             fail("row 0 of the result must be w0 itself (as float64)", expected=want[0].tolist(),
                  got=got[0].tolist())
