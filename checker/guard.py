@@ -160,6 +160,11 @@ def _resolve_all(name: str):
     obj = _resolve(name)
     if obj is None:
         return []
+    if isinstance(obj, type) and obj.__module__ != "builtins":
+        # Calling a class is not a call event of its own: forbid the Python methods it defines
+        # (constructor, forward, ...), which is what using the class runs.
+        methods = [getattr(m, "__func__", m) for m in vars(obj).values()]
+        return [inspect.unwrap(m) for m in methods if hasattr(m, "__code__")]
     if not isinstance(obj, type(sys)):
         return [inspect.unwrap(obj)] if hasattr(obj, "__wrapped__") else [obj]
     home = os.path.realpath(getattr(obj, "__file__", "") or "")

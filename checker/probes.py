@@ -84,6 +84,12 @@ class TensorSizes:
         probe.ops = set()
 
         class _Mode(TorchDispatchMode):
+            @classmethod
+            def _should_skip_dynamo(cls):
+                # Otherwise torch wraps the mode for dynamo, whose first use imports torch._dynamo
+                # (3-4 s): this probe only records, it never compiles.
+                return False
+
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 out = func(*args, **(kwargs or {}))
                 name = str(func.overloadpacket.__name__)

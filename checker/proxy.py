@@ -89,9 +89,17 @@ class Sandbox:
 FLOOD_BYTES = 1 << 20  # more output than this from one worker is flagged output-flood
 
 
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set on machines whose OpenBLAS misdetects the CPU
+# (wrong results or crashes without them), so they pass through.
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
 def _clean_env(workdir):
-    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT") if k in os.environ}
+    env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
     env.update(HOME=workdir, TMPDIR=workdir, PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
+    # One thread: katas run small ops, where a thread pool only adds contention (20x slower tiles
+    # on a busy 2-core machine), and results do not depend on the thread count.
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     return env
 
 

@@ -51,3 +51,26 @@ def test_engine_code_may_use_forbidden_api(tmp_path):
     finally:
         guard.disarm()
     assert guard.violations == []
+
+
+def test_forbidden_class_means_using_it(tmp_path):
+    """Calling a class is no call event of its own; its Python methods stand for it."""
+    from checker.guard import ForbiddenCall, Guard
+    import importlib.util
+    path = tmp_path / "att_cls.py"
+    path.write_text("import argparse\n\ndef f():\n    return argparse.ArgumentParser(prog='x')\n")
+    spec = importlib.util.spec_from_file_location("att_cls", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    guard = Guard([], str(path))
+    guard.forbid(["argparse.ArgumentParser"])
+    guard.arm()
+    try:
+        mod.f()
+    except ForbiddenCall as exc:
+        message = str(exc)
+    else:
+        message = ""
+    finally:
+        guard.disarm()
+    assert message == "argparse.ArgumentParser is forbidden in this kata"
