@@ -88,7 +88,7 @@ def _expect_same_grads(got, exp, recipe):
             check_close(g, e, rtol=RTOL, atol=ATOL, what=f"the gradient of {name}")
 
 
-@prop(weight=2, given={"case": cases()}, examples=10)
+@prop(weight=2, given={"case": cases()}, examples=8)
 def output_matches_plain(k, case):
     """The output equals applying the layers in order (any segment count)."""
     recipe, segments = case
@@ -96,7 +96,7 @@ def output_matches_plain(k, case):
     _expect_same_output(got, run_stack(recipe, plain))
 
 
-@prop(weight=4, given={"case": cases(x_grad=True)}, examples=15)
+@prop(weight=4, given={"case": cases(x_grad=True)}, examples=12)
 def grads_match_plain(k, case):
     """x.grad and every parameter's gradient equal the plain run's (frozen ones get none)."""
     recipe, segments = case
@@ -106,7 +106,7 @@ def grads_match_plain(k, case):
     _expect_same_grads(got, exp, recipe)
 
 
-@prop(weight=3, given={"case": cases(x_grad=False)}, examples=10)
+@prop(weight=3, given={"case": cases(x_grad=False)}, examples=8)
 def grads_when_x_needs_none(k, case):
     """x does not require grad: the parameters still get their gradients (the reentrant pitfall)."""
     recipe, segments = case
@@ -126,7 +126,7 @@ def dropout_replay(k, case):
     _expect_same_grads(got, exp, recipe)
 
 
-@prop(weight=2, given={"case": cases(min_layers=2, max_layers=9, segments="edge")}, examples=12)
+@prop(weight=2, given={"case": cases(min_layers=2, max_layers=9, segments="edge")}, examples=10)
 def segment_counts(k, case):
     """segments = 1, = number of layers, > number of layers (clamped), and not dividing it."""
     recipe, segments = case
@@ -136,7 +136,7 @@ def segment_counts(k, case):
     _expect_same_grads(got, exp, recipe)
 
 
-@prop(weight=1, given={"case": cases(fns=True)}, examples=6)
+@prop(weight=1, given={"case": cases(fns=True)}, examples=5)
 def plain_callables(k, case):
     """Layers may be plain functions (no parameters), not only nn.Modules."""
     recipe, segments = case
@@ -153,7 +153,7 @@ def rejects_bad_segments(k, segments):
         k.harness("bad_segments", segments)
 
 
-@prop(weight=2, given={"case": cases(min_layers=2, max_layers=9)}, examples=10)
+@prop(weight=2, given={"case": cases(min_layers=2, max_layers=9)}, examples=8)
 def each_layer_at_most_twice(k, case):
     """Each layer runs once in the forward and at most once more in the backward."""
     recipe, segments = case

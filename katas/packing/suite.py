@@ -19,9 +19,16 @@ seeds = st.integers(0, 2**31 - 1)
 @st.composite
 def packing_cases(draw, max_n=24):
     capacity = draw(st.integers(1, 32))
-    # Either lengths from a narrow range (many ties, many exact fits) or anywhere in [1, capacity].
-    lo = draw(st.integers(1, capacity))
-    hi = draw(st.sampled_from([lo, min(capacity, lo + 2), capacity]))
+    # Narrow ranges give ties and exact fits; wide and small ranges give the mixes where next-fit,
+    # first-fit and first-fit decreasing part ways (a small item fitting an earlier bin).
+    mode = draw(st.sampled_from(["wide", "small", "narrow"]))
+    if mode == "wide":
+        lo, hi = 1, capacity
+    elif mode == "small":
+        lo, hi = 1, max(1, capacity // 2)
+    else:
+        lo = draw(st.integers(1, capacity))
+        hi = min(capacity, lo + 2)
     lengths = draw(st.lists(st.integers(lo, hi), max_size=max_n))
     return lengths, capacity
 
@@ -39,7 +46,7 @@ def _canonical(bins):
     return [sorted(b) for b in bins]
 
 
-@prop(weight=2, given={"case": packing_cases()}, examples=30)
+@prop(weight=2, given={"case": packing_cases()}, examples=20)
 def bins_partition(k, case):
     """Both packers: every sample in exactly one non-empty bin, each bin's lengths sum ≤ capacity."""
     lengths, capacity = case
@@ -55,7 +62,7 @@ def bins_partition(k, case):
                    expected=f"≤ {capacity}", got=f"bin {b} holds {total}")
 
 
-@prop(weight=2, given={"case": packing_cases()}, examples=30)
+@prop(weight=2, given={"case": packing_cases()}, examples=25)
 def greedy_exact(k, case):
     """pack_greedy is next-fit in input order: exactly the expected bins."""
     lengths, capacity = case
@@ -65,7 +72,7 @@ def greedy_exact(k, case):
            "(earlier bins are never reopened)", expected=expected, got=bins)
 
 
-@prop(weight=2, given={"case": packing_cases()}, examples=30)
+@prop(weight=2, given={"case": packing_cases()}, examples=25)
 def ffd_exact(k, case):
     """pack_ffd is first-fit decreasing (ties by lower index): exactly the expected bins."""
     lengths, capacity = case
@@ -75,7 +82,7 @@ def ffd_exact(k, case):
            "each into the first bin with room; bins in the order opened", expected=expected, got=bins)
 
 
-@prop(weight=1, given={"case": packing_cases()}, examples=20)
+@prop(weight=1, given={"case": packing_cases()}, examples=15)
 def ffd_not_worse(k, case):
     """First-fit decreasing never uses more bins than next-fit."""
     lengths, capacity = case
@@ -95,7 +102,7 @@ def impossible_cases(draw):
     return lengths, capacity
 
 
-@prop(weight=1, given={"case": impossible_cases()}, examples=15)
+@prop(weight=1, given={"case": impossible_cases()}, examples=10)
 def rejects_impossible(k, case):
     """ValueError for a length ≤ 0, a length > capacity, or capacity ≤ 0 (both packers)."""
     lengths, capacity = case
@@ -154,7 +161,7 @@ def _collate(k, case):
     return got, out
 
 
-@prop(weight=4, given={"case": collate_cases()}, examples=30)
+@prop(weight=4, given={"case": collate_cases()}, examples=25)
 def collate_fields(k, case):
     """Tokens, attention mask, positions, labels, cu_seqlens and max_seqlen of a packed batch."""
     samples, bins, capacity, pad_id = case
@@ -198,7 +205,7 @@ def build_unpad(case):
     return hidden.to(getattr(torch, case["dtype"])), mask
 
 
-@prop(weight=2, given={"case": unpad_cases()}, examples=30)
+@prop(weight=2, given={"case": unpad_cases()}, examples=20)
 def unpad_matches_reference(k, case):
     """unpad_input returns flash-attn's 4 values: tokens, row-major indices, cu_seqlens, max_seqlen."""
     hidden, mask = build_unpad(case)
@@ -217,7 +224,7 @@ def unpad_matches_reference(k, case):
     expect(got[3] == exp[3], "max_seqlen: the most tokens in any row", expected=exp[3], got=got[3])
 
 
-@prop(weight=2, given={"case": unpad_cases()}, examples=30)
+@prop(weight=2, given={"case": unpad_cases()}, examples=15)
 def pad_round_trip(k, case):
     """pad_input(unpad_input(h)) gives h on the tokens and zeros elsewhere."""
     hidden, mask = build_unpad(case)
@@ -287,20 +294,20 @@ def _attention(k, case):
     check_dtype(got, q.dtype, "varlen_attention's result")
 
 
-@prop(weight=3, given={"case": attention_cases(causal=False)}, examples=20)
+@prop(weight=3, given={"case": attention_cases(causal=False)}, examples=15)
 def varlen_no_cross_talk(k, case):
     """Non-causal: each sample attends to all of its own tokens and none of another sample's."""
     _attention(k, case)
 
 
-@prop(weight=2, given={"case": attention_cases(causal=True)}, examples=20)
+@prop(weight=2, given={"case": attention_cases(causal=True)}, examples=15)
 def varlen_causal(k, case):
     """Causal: a token attends to its own sample's tokens up to itself."""
     _attention(k, case)
 
 
 # ---- dtypes and inputs ------------------------------------------------------------------------
-@prop(weight=1, given={"case": collate_cases(), "un": unpad_cases()}, examples=10)
+@prop(weight=1, given={"case": collate_cases(), "un": unpad_cases()}, examples=8)
 def dtypes(k, case, un):
     """int64 fields, int32 cu_seqlens, Python-int max_seqlen (collate and unpad), int64 indices."""
     got, _ = _collate(k, case)
@@ -319,7 +326,7 @@ def dtypes(k, case, un):
 
 
 @prop(weight=1, given={"case": packing_cases(), "col": collate_cases(), "un": unpad_cases(),
-                       "att": attention_cases()}, examples=10)
+                       "att": attention_cases()}, examples=8)
 def inputs_unchanged(k, case, col, un, att):
     """No function modifies its arguments (lengths, samples, bins, tensors)."""
     lengths, capacity = case
