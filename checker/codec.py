@@ -65,7 +65,7 @@ def to_data(value, *, strict: bool = True):
         if isinstance(value, np.ndarray):
             if value.dtype.name not in _NP_DTYPES:
                 return _unknown(value, strict)
-            arr = np.ascontiguousarray(value)
+            arr = value if value.flags.c_contiguous else value.copy(order="C")  # keeps 0-d shape
             return {"__nd": [arr.dtype.name, list(arr.shape), _b64(arr.tobytes())]}
         if isinstance(value, np.generic) and value.dtype.name in _NP_DTYPES:
             return {"__ns": [value.dtype.name, _b64(value.tobytes())]}

@@ -117,7 +117,6 @@ class CallCounter:
     def __init__(self, fn):
         self.fn = fn
         self.calls = 0
-        self.args = []
 
     def __call__(self, *args, **kwargs):
         self.calls += 1
