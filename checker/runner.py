@@ -139,22 +139,31 @@ def _fill_failure(result, exc, input_text):
 
 
 class _Smallest:
-    """Remembers the input being tried and the smallest failing one (for timeouts and crashes)."""
+    """Remembers the input being tried and the smallest failing one (for timeouts and crashes).
+
+    Inputs are formatted only when needed (a failure, or a report): rendering every passing
+    example's tensors would cost milliseconds each.
+    """
 
     def __init__(self):
-        self.current = None
+        self._drawn = None
         self.input = None
         self.failure = None
+
+    @property
+    def current(self):
+        return None if self._drawn is None else _format_args(self._drawn)
 
     def watch(self, fn):
         @functools.wraps(fn)
         def body(k, **drawn):
-            self.current = _format_args(drawn)
+            self._drawn = drawn
             try:
                 return fn(k, **drawn)
             except Exception as exc:
-                if self.input is None or len(self.current) <= len(self.input):
-                    self.input, self.failure = self.current, exc
+                text = _format_args(drawn)
+                if self.input is None or len(text) <= len(self.input):
+                    self.input, self.failure = text, exc
                 raise
         return body
 
