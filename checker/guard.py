@@ -10,6 +10,7 @@ grading as root, killing the process group) contain the rest.
 from __future__ import annotations
 
 import builtins
+import functools
 import importlib
 import inspect
 import os
@@ -43,8 +44,8 @@ class Guard:
         self.attempt_path = os.path.realpath(attempt_path) if attempt_path else None
         self.violations: list[str] = []
         self.deny_spawn = False
-        self._c_targets: dict[str, str] = {}     # qualified C-function name -> forbidden name
-        self._code_targets: dict[object, str] = {}  # code object -> forbidden name
+        self._c_targets: dict[str, str] = {}  # builtin-type method name -> forbidden name
+        self._patches: list = []
         self._armed = False
 
     # ---- files and imports -------------------------------------------------------------
@@ -72,35 +73,61 @@ class Guard:
             raise PermissionError(f"starting processes is not allowed in an attempt ({event})")
 
     # ---- forbidden APIs ------------------------------------------------------------------
+    # Two mechanisms. A function reachable as an attribute (of a module or a class) is replaced,
+    # everywhere it is referenced at load time, by a wrapper that refuses calls made by the
+    # attempt: free when nothing forbidden is called. A method of a builtin type (list.sort)
+    # cannot be replaced, so only for those a profiler watches every C call while armed
+    # (that costs: a Python callback per call).
     def forbid(self, names):
+        replace = {}
         for name in names:
             for obj in _resolve_all(name):
-                code = getattr(obj, "__code__", None)
-                if code is not None:
-                    self._code_targets[code] = name
-                else:
+                obj = getattr(obj, "__func__", obj) if isinstance(obj, (staticmethod, classmethod)) else obj
+                if _is_builtin_method(obj):
                     self._c_targets[_c_name(obj)] = name
+                else:
+                    replace[id(obj)] = (obj, name)
+        if replace:
+            self._patches = _replace_everywhere(replace, self._wrapper)
+
+    def _wrapper(self, original, name):
+        guard = self
+
+        def forbidden(*args, **kwargs):
+            if guard._armed and guard._from_attempt(sys._getframe(1)):
+                guard.violations.append(name)
+                raise ForbiddenCall(f"{name} is forbidden in this kata")
+            return original(*args, **kwargs)
+        try:
+            functools.update_wrapper(forbidden, original)
+        except (AttributeError, TypeError):
+            pass
+        return forbidden
+
+    def unpatch(self):
+        """Put every replaced function back (for tests that use a Guard in their own process)."""
+        for holder, key, original in reversed(getattr(self, "_patches", [])):
+            if isinstance(holder, dict):
+                holder[key] = original
+            else:
+                setattr(holder, key, original)
+        self._patches = []
 
     def arm(self):
-        """Watch calls until disarm(); a no-op when nothing is forbidden."""
-        if not (self._c_targets or self._code_targets):
-            return
+        """Refuse forbidden calls from the attempt until disarm()."""
         self._armed = True
-        sys.setprofile(self._profile)
+        if self._c_targets:
+            sys.setprofile(self._profile)
 
     def disarm(self):
-        if self._armed:
+        if self._armed and self._c_targets:
             sys.setprofile(None)
-            self._armed = False
+        self._armed = False
 
     def _profile(self, frame, event, arg):
-        if event == "c_call":
-            name = self._c_targets.get(_c_name(arg))
-        elif event == "call":
-            name = self._code_targets.get(frame.f_code)
-            frame = frame.f_back
-        else:
+        if event != "c_call":
             return
+        name = self._c_targets.get(_c_name(arg))
         if name is not None and self._from_attempt(frame):
             self.violations.append(name)
             sys.setprofile(None)
@@ -145,6 +172,57 @@ class _SecretImportBlocker:
         return None
 
 
+def _is_builtin_method(obj) -> bool:
+    """A method of a builtin type (list.sort): nothing to replace, only a profiler sees it."""
+    owner = getattr(obj, "__objclass__", None)
+    return isinstance(owner, type) and owner.__module__ == "builtins"
+
+
+def _replace_everywhere(targets, make_wrapper):
+    """Replace each target object in every loaded module's namespace and in the class that
+    defines it. Returns (holder, key, original) triples so the change can be undone."""
+    wrappers = {key: make_wrapper(obj, name) for key, (obj, name) in targets.items()}
+    patches = []
+    for module in list(sys.modules.values()):
+        try:
+            namespace = vars(module)
+        except TypeError:
+            continue
+        for key, value in list(namespace.items()):
+            if id(value) in wrappers and value is targets[id(value)][0]:
+                patches.append((namespace, key, value))
+                namespace[key] = wrappers[id(value)]
+    for key, (obj, _) in targets.items():
+        owner = _defining_class(obj)
+        if owner is not None:
+            attr = obj.__name__
+            raw = vars(owner)[attr]
+            wrapped = wrappers[key]
+            if isinstance(raw, staticmethod):
+                wrapped = staticmethod(wrapped)
+            elif isinstance(raw, classmethod):
+                wrapped = classmethod(wrapped)
+            try:
+                setattr(owner, attr, wrapped)
+                patches.append((owner, attr, raw))
+            except (AttributeError, TypeError):
+                pass
+    return patches
+
+
+def _defining_class(fn):
+    """The class whose body defines the function fn (None for a module-level function)."""
+    parts = getattr(fn, "__qualname__", "").split(".")
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    if len(parts) < 2 or module is None or "<locals>" in parts:
+        return None
+    owner = module
+    for part in parts[:-1]:
+        owner = getattr(owner, part, None)
+    raw = vars(owner).get(parts[-1]) if isinstance(owner, type) else None
+    return owner if getattr(raw, "__func__", raw) is fn else None
+
+
 def _c_name(obj) -> str:
     qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "")
     mod = getattr(obj, "__module__", None)
@@ -152,31 +230,29 @@ def _c_name(obj) -> str:
 
 
 def _resolve_all(name: str):
-    """The callables a forbidden name stands for.
+    """The callables a forbidden name stands for, as they are referenced (decorated, if so).
 
-    A module stands for the Python functions and methods written in its own file (unwrapped, so
-    a shared decorator's code object, e.g. contextlib's, never marks unrelated functions).
+    A class stands for the Python methods it defines (calling a class is using them). A module
+    stands for the functions and methods written in its own file: checked on the unwrapped code,
+    so a shared decorator's code (contextlib's, dynamo's) never marks unrelated functions.
     """
     obj = _resolve(name)
     if obj is None:
         return []
     if isinstance(obj, type) and obj.__module__ != "builtins":
-        # Calling a class is not a call event of its own: forbid the Python methods it defines
-        # (constructor, forward, ...), which is what using the class runs.
-        methods = [getattr(m, "__func__", m) for m in vars(obj).values()]
-        return [inspect.unwrap(m) for m in methods if hasattr(m, "__code__")]
+        return [m for m in vars(obj).values() if hasattr(getattr(m, "__func__", m), "__code__")]
     if not isinstance(obj, type(sys)):
-        return [inspect.unwrap(obj)] if hasattr(obj, "__wrapped__") else [obj]
+        return [obj]
     home = os.path.realpath(getattr(obj, "__file__", "") or "")
+
+    def written_here(m):
+        code = getattr(inspect.unwrap(m), "__code__", None) if callable(m) else None
+        return code is not None and os.path.realpath(code.co_filename) == home
+
     found = []
     for value in vars(obj).values():
         members = vars(value).values() if isinstance(value, type) else [value]
-        for m in members:
-            m = getattr(m, "__func__", m)  # classmethod / staticmethod
-            m = inspect.unwrap(m) if callable(m) else m
-            code = getattr(m, "__code__", None)
-            if code is not None and os.path.realpath(code.co_filename) == home:
-                found.append(m)
+        found += [m for m in members if written_here(getattr(m, "__func__", m))]
     return found
 
 

@@ -126,10 +126,10 @@ class Worker:
         self.guard.install()
         for name in msg["preload"]:
             importlib.import_module(name)
-        self._watched = _snapshot()
         if msg["harness"]:
             self.harness = _import_path("kata_harness", msg["harness"])
         self.guard.forbid(msg["forbidden"])
+        self._watched = _snapshot()  # after forbid(): its wrappers are the engine's, not tampering
         os.chdir(msg["workdir"])
         self.guard.deny_spawn = True
         try:

@@ -36,6 +36,7 @@ def test_forbidden_c_method_and_module_function(tmp_path):
             caught.append(str(exc))
         finally:
             guard.disarm()
+    guard.unpatch()
     assert sys.getprofile() is None
     assert caught == ["list.sort is forbidden in this kata", "heapq.merge is forbidden in this kata"]
 
@@ -50,7 +51,10 @@ def test_engine_code_may_use_forbidden_api(tmp_path):
         assert sorted([2, 1]) == [1, 2]
     finally:
         guard.disarm()
+        guard.unpatch()
     assert guard.violations == []
+    import builtins
+    assert not hasattr(builtins.sorted, "__wrapped__"), "unpatch must restore the original"
 
 
 def test_forbidden_class_means_using_it(tmp_path):
@@ -73,4 +77,5 @@ def test_forbidden_class_means_using_it(tmp_path):
         message = ""
     finally:
         guard.disarm()
+        guard.unpatch()
     assert message == "argparse.ArgumentParser is forbidden in this kata"

@@ -21,7 +21,7 @@ HOSTILE = {
     "import_error": "import no_such_module_anywhere\n",
     "loop_at_import": "while True:\n    pass\n",
     "loop_in_call": "def total(xs):\n    while True:\n        pass\n" + GOOD_ADD,
-    "memory_bomb": "def total(xs):\n    b = []\n    while True:\n        b.append(bytearray(50 << 20))\n" + GOOD_ADD,
+    "memory_bomb": "def total(xs):\n    b = []\n    while True:\n        b.append(bytearray(256 << 20))\n" + GOOD_ADD,
     "fork_bomb": "import os\n\ndef total(xs):\n    while True:\n        os.fork()\n" + GOOD_ADD,
     "raw_fork_bomb": ("import ctypes\nlibc = ctypes.CDLL(None)\n\ndef total(xs):\n    while True:\n"
                       "        libc.fork()\n" + GOOD_ADD),
