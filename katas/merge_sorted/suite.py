@@ -36,14 +36,14 @@ def _big_case(seed, size):
     return a + [0] * size, size, b, size
 
 
-@prop(weight=4, given={"case": cases()}, examples=50)
+@prop(weight=4, given={"case": cases()}, examples=30)
 def merges(k, case):
     """nums1 ends up holding all m + n values in non-decreasing order."""
     got, _, _, expected, _ = merged(k, case)
     expect(got == expected, "nums1 must hold the sorted merge of both inputs", expected=expected, got=got)
 
 
-@prop(weight=2, given={"case": cases(force_empty=True)}, examples=20)
+@prop(weight=2, given={"case": cases(force_empty=True)}, examples=12)
 def empty_sides(k, case):
     """m = 0 or n = 0: nothing to merge on one side (nums1 must still be filled when m = 0)."""
     got, _, _, expected, _ = merged(k, case)
@@ -57,7 +57,7 @@ def returns_none(k, case):
     expect(value is None, "merge must return None (the result is nums1 itself)", expected=None, got=value)
 
 
-@prop(weight=1, given={"case": cases()}, examples=20)
+@prop(weight=1, given={"case": cases()}, examples=12)
 def nums2_unchanged(k, case):
     """nums2 is left exactly as it was."""
     _, nums2_after, _, _, _ = merged(k, case)
