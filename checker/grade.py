@@ -93,6 +93,20 @@ class Task:
     staged: str | None      # root-only copy of the submission, None when missing or refused
     sha: str | None
     problem: str | None     # why the file was not graded (missing, symlink, too large)
+    planted: bool = False   # the student's folder holds files that configure test tools
+
+
+# Files that configure pytest or the interpreter: harmless here (only <kata>.py is ever copied to a
+# worker), but planting one in a submission is an attempt to game a grader, so it is flagged.
+PLANTED = {"conftest.py", "pytest.ini", "tox.ini", "setup.cfg", "sitecustomize.py",
+           "usercustomize.py", "pyproject.toml"}
+
+
+def planted_files(folder: Path) -> bool:
+    try:
+        return any(p.name in PLANTED or p.suffix == ".pth" for p in folder.iterdir())
+    except OSError:
+        return False
 
 
 def resolve_katas(catalog: Catalog, names) -> list:
@@ -142,7 +156,7 @@ def stage(submissions: Path, student: str, kata_id: str, staging: Path) -> Task:
     dest = staging / sha[:2] / sha / f"{kata_id}.py"
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(data)
-    return Task(student, kata_id, str(dest), sha, None)
+    return Task(student, kata_id, str(dest), sha, None, planted_files(submissions / student))
 
 
 # ---- the journal: one JSON line per finished check, fsynced ----------------------------------
@@ -401,6 +415,8 @@ def _execute(todo, seeds, versions, engine, opts, out, records, result, hide, co
                     records[(t.student, t.kata)] = {"student": t.student, "kata": t.kata,
                                                     "problem": "not graded (engine error; run again to retry)"}
                 else:
+                    if t.planted:
+                        got["report"]["flags"] = sorted(set(got["report"]["flags"]) | {"planted-files"})
                     rec = {"student": t.student, "kata": t.kata, "sha": t.sha, "seed": seeds[t.kata],
                            "version": versions[t.kata], "engine": engine, **got}
                     journal.add(rec)

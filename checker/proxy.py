@@ -8,6 +8,7 @@ an ordinary Exception that hypothesis shrinks like any failure.
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import signal
@@ -86,6 +87,9 @@ class Sandbox:
     cpu_s: int = 600
 
 
+# Printed lines that imitate a test runner's or this checker's verdict: they cannot change a
+# score (only values the checker receives count), but printing them is gaming, so it is flagged.
+_FAKE_VERDICT = re.compile(r"\bPASSED\b|\b\d+ passed\b|Score: *100|100 */ *100|\"score\": *100")
 FLOOD_BYTES = 1 << 20  # more output than this from one worker is flagged output-flood
 
 
@@ -217,6 +221,8 @@ class Worker:
         try:
             if os.fstat(self._log.fileno()).st_size > FLOOD_BYTES:
                 self.flags.add("output-flood")
+            if _FAKE_VERDICT.search(self.output_tail(64 * 1024)):
+                self.flags.add("fake-verdict-output")
         except (OSError, ValueError):
             pass
         self._log.close()

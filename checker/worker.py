@@ -119,6 +119,13 @@ class Worker:
 
     # ---- load ------------------------------------------------------------------------------
     def op_load(self, msg):
+        # Unbuffered output: a worker is killed, not exited, so buffered prints would be lost
+        # to the crash messages and the output checks.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.reconfigure(line_buffering=True, write_through=True)
+            except (AttributeError, ValueError):
+                pass
         _limit(resource.RLIMIT_AS, msg["memory_mb"] * 1024 * 1024)
         _limit(resource.RLIMIT_FSIZE, 64 * 1024 * 1024)
         _limit(resource.RLIMIT_CORE, 0)
