@@ -75,12 +75,32 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
     return report
 
 
+def _no_local_constants():
+    """Make hypothesis's draws depend on the seed alone.
+
+    Hypothesis mixes into its draws literal constants harvested from every non-library module
+    imported so far (providers._get_local_constants), so the cases a property tries depend on
+    what the process loaded before: a grading slot that already checked other katas drew
+    different cases from a fresh process, and a mutant's grade changed between two runs. An
+    empty pool keeps a seed's cases the same in any process.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        empty = type(providers._local_constants)(
+            integers=providers.SortedSet(), floats=providers.SortedSet(key=providers.float_to_int),
+            bytes=providers.SortedSet(), strings=providers.SortedSet())
+    except (ImportError, AttributeError, TypeError):
+        return  # another hypothesis version: nothing of the kind to pin
+    providers._get_local_constants = lambda: empty
+
+
 def run_property(p, worker, reference, kata, seed, database) -> PropertyResult:
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hyp_seed
     from hypothesis.errors import Flaky, HypothesisException
     from hypothesis.reporting import with_reporter
 
+    _no_local_constants()
     t0 = time.perf_counter()
     result = PropertyResult(p.name, p.weight, p.description, "pass")
     if p.fresh_worker:

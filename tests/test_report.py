@@ -44,3 +44,17 @@ def test_failing_example_is_replayed_from_the_database(check, tmp_path):
     assert any((tmp_path / "examples").iterdir()), "the failure must be saved"
     again = check("total_off_by_one", seed=99, database=db)
     assert [p.input for p in again.properties] == [p.input for p in first.properties]
+
+
+def test_drawn_cases_do_not_depend_on_modules_loaded_before(check, tmp_path, monkeypatch):
+    """Hypothesis harvests literal constants from loaded modules into its draws; a grade must
+    not depend on what the process imported before (a grading slot runs many checks)."""
+    from hypothesis.internal.conjecture import providers
+    first = check("total_off_by_one", seed=11)
+    mod = tmp_path / "constants_galore.py"
+    mod.write_text("VALUES = [" + ", ".join(str(i) for i in range(-100, 101, 3)) + "]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import constants_galore  # noqa: F401  a local module full of in-range constants
+    assert len(providers._get_local_constants().integers) == 0
+    again = check("total_off_by_one", seed=11)
+    assert _strip_times(first.to_json()) == _strip_times(again.to_json())
