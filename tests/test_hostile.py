@@ -71,7 +71,9 @@ EXPECT = {
     "loop_in_call": (25, {"timeout"}),
     "memory_bomb": (25, {"memory-limit"}),
     "fork_bomb": (25, {"spawn-attempt"}),
-    "raw_fork_bomb": (25, {"timeout", "stray-process"}),
+    # The call's timeout kills the whole process group, so whether any fork is still alive for
+    # the stray-process sweep to see is a race: only the timeout flag is guaranteed.
+    "raw_fork_bomb": (25, {"timeout"}),
     "exit_at_import": (0, {"load-import", "exit"}),
     "exit_in_call": (25, {"exit"}),
     "os_exit_at_import": (0, {"crash"}),
