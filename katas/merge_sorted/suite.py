@@ -1,6 +1,7 @@
 """Hidden suite for merge_sorted: runs in the checker, calls the attempt through the worker."""
 from hypothesis import strategies as st
 
+from checker.probes import LINE_CAP
 from checker.suite import expect, prop
 from katas._shared.strategies import placeholder_values, sorted_lists
 
@@ -87,6 +88,11 @@ def linear_time(k):
     for size in (500, 4000):
         out = k.invoke("merge", *_big_case(seed=size, size=size), probes=["line_count"])
         counts.append(out.probes["line_count"])
+    # The probe stops counting at LINE_CAP, which a linear merge (~10 lines per value, 8000
+    # values) stays 25x below; reaching it is the verdict, never the call's time limit.
+    expect(counts[1] < LINE_CAP, "work must grow linearly with m + n",
+           expected="about 10 Python lines per value (≈ 40000 at m = n = 4000)",
+           got=f"at least {LINE_CAP} lines at m = n = 4000 ({counts[0]} at m = n = 500)")
     # 8x the input: a linear merge does ~8x the lines, a quadratic one ~64x.
     ratio = counts[1] / max(counts[0], 1)
     expect(ratio <= 16, "work must grow linearly with m + n", expected="about 8x the lines for 8x the input",
