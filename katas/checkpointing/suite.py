@@ -88,6 +88,14 @@ def _expect_same_grads(got, exp, recipe):
             check_close(g, e, rtol=RTOL, atol=ATOL, what=f"the gradient of {name}")
 
 
+def _expect_same_as_plain(k, recipe, segments):
+    """Output, x.grad and every parameter's gradient as when the layers run plainly."""
+    got = _run(k, recipe, segments)
+    exp = run_stack(recipe, plain)
+    _expect_same_output(got, exp)
+    _expect_same_grads(got, exp, recipe)
+
+
 @prop(weight=2, given={"case": cases()}, examples=8)
 def output_matches_plain(k, case):
     """The output equals applying the layers in order (any segment count)."""
@@ -99,51 +107,31 @@ def output_matches_plain(k, case):
 @prop(weight=4, given={"case": cases(x_grad=True)}, examples=12)
 def grads_match_plain(k, case):
     """x.grad and every parameter's gradient equal the plain run's (frozen ones get none)."""
-    recipe, segments = case
-    got = _run(k, recipe, segments)
-    exp = run_stack(recipe, plain)
-    _expect_same_output(got, exp)
-    _expect_same_grads(got, exp, recipe)
+    _expect_same_as_plain(k, *case)
 
 
 @prop(weight=3, given={"case": cases(x_grad=False)}, examples=8)
 def grads_when_x_needs_none(k, case):
     """x does not require grad: the parameters still get their gradients (the reentrant pitfall)."""
-    recipe, segments = case
-    got = _run(k, recipe, segments)
-    exp = run_stack(recipe, plain)
-    _expect_same_output(got, exp)
-    _expect_same_grads(got, exp, recipe)
+    _expect_same_as_plain(k, *case)
 
 
 @prop(weight=3, given={"case": cases(force_dropout=True, segments="multi", max_layers=5)}, examples=10)
 def dropout_replay(k, case):
     """Dropout layers see the same random numbers when their segment is recomputed."""
-    recipe, segments = case
-    got = _run(k, recipe, segments)
-    exp = run_stack(recipe, plain)
-    _expect_same_output(got, exp)
-    _expect_same_grads(got, exp, recipe)
+    _expect_same_as_plain(k, *case)
 
 
 @prop(weight=2, given={"case": cases(min_layers=2, max_layers=9, segments="edge")}, examples=10)
 def segment_counts(k, case):
     """segments = 1, = number of layers, > number of layers (clamped), and not dividing it."""
-    recipe, segments = case
-    got = _run(k, recipe, segments)
-    exp = run_stack(recipe, plain)
-    _expect_same_output(got, exp)
-    _expect_same_grads(got, exp, recipe)
+    _expect_same_as_plain(k, *case)
 
 
 @prop(weight=1, given={"case": cases(fns=True)}, examples=5)
 def plain_callables(k, case):
     """Layers may be plain functions (no parameters), not only nn.Modules."""
-    recipe, segments = case
-    got = _run(k, recipe, segments)
-    exp = run_stack(recipe, plain)
-    _expect_same_output(got, exp)
-    _expect_same_grads(got, exp, recipe)
+    _expect_same_as_plain(k, *case)
 
 
 @prop(weight=1, given={"segments": st.sampled_from([0, -1, -5])}, examples=3)
