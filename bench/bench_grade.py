@@ -3,8 +3,9 @@
     python bench/bench_grade.py                      # 40 students x every kata, --jobs 2, twice
     python bench/bench_grade.py --students 10 --katas merge_sorted,lca --runs 1
 
-Each student gets, per kata, the reference, a mutant, the stub or a hostile file (a fixed,
-seeded mix: 40% reference, 30% mutants, 20% stubs, 10% hostile). Overhead of a check = its wall
+Each student gets, per kata, the reference, a mutant, the stub or a hostile submission (a fixed,
+seeded mix: 40% reference, 30% mutants, 20% stubs, 10% hostile, every kind of hostile_kinds.py at
+least once; each must be contained and carry its flag). Overhead of a check = its wall
 time in the grading slot (worker fork, sandbox, load, every request's round trip, stop and
 process sweep) minus the sum of its properties' own seconds as the runner measures them; load
 failures (no properties ran) are left out. With --runs 2 the two gradebooks and grades.json files
@@ -13,6 +14,7 @@ must be identical (reproducibility).
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import shutil
@@ -22,21 +24,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import hostile_kinds
 from checker import grade
 from checker.catalog import Catalog
 
-HOSTILE = {
-    "loop_at_import": "while True:\n    pass\n",
-    "os_exit_at_import": "import os\nos._exit(0)\n",
-    "syntax_error": "def f(:\n",
-    "segfault_at_import": "import ctypes\nctypes.string_at(0)\n",
-    "memory_bomb_at_import": "x = []\nwhile True:\n    x.append(bytearray(100 << 20))\n",
-    "prints_and_exits": "import sys\nprint('Score: 100/100')\nsys.exit(0)\n",
-}
 
 
-def make_class(dest: Path, katas, n: int, seed: int = 0) -> dict:
+def make_class(dest: Path, katas, n: int, outs, seed: int = 0) -> dict:
+    """Fill dest/<student>/ and return {(student, kata): kind}. Hostile slots take the kinds of
+    hostile_kinds.py in a shuffled cycle, so each kind appears at least once in 32 hostile slots."""
     rng = random.Random(seed)
+    hostile = []
     mix = {}
     for i in range(n):
         s = dest / f"student{i:03d}"
@@ -45,18 +43,43 @@ def make_class(dest: Path, katas, n: int, seed: int = 0) -> dict:
             r = rng.random()
             mutants = k.mutants()
             if r < 0.4:
-                kind, src = "reference", k.reference.read_text()
+                kind, made = "reference", {k.filename: k.reference.read_text()}
             elif r < 0.7 and mutants:
                 m = rng.choice(mutants)
-                kind, src = f"mutant {m.stem}", m.read_text()
+                kind, made = f"mutant {m.stem}", {k.filename: m.read_text()}
             elif r < 0.9:
-                kind, src = "stub", k.stub.read_text()
+                kind, made = "stub", {k.filename: k.stub.read_text()}
             else:
-                name = rng.choice(sorted(HOSTILE))
-                kind, src = f"hostile {name}", HOSTILE[name]
-            (s / k.filename).write_text(src)
+                if not hostile:
+                    hostile = rng.sample(hostile_kinds.KINDS, len(hostile_kinds.KINDS))
+                name = hostile.pop()
+                kind = f"hostile {name}"
+                made = hostile_kinds.files(name, k, rng.choice(mutants).read_text(), outs)
+            for fname, text in made.items():
+                (s / fname).write_text(text)
             mix[(s.name, k.id)] = kind
     return mix
+
+
+def check_hostile(mix, grades) -> list[str]:
+    """Every hostile submission is contained (no score it could not earn) and carries its flag."""
+    problems, seen = [], set()
+    for (s, k), kind in sorted(mix.items()):
+        if not kind.startswith("hostile "):
+            continue
+        name = kind.split()[1]
+        seen.add(name)
+        entry = grades["students"][s]
+        score = entry["reports"][k]["score"]
+        limit = 0 if name not in hostile_kinds.MUTANT else 99.99
+        if score > limit:
+            problems.append(f"{s} {k} {name}: score {score} > {limit}")
+        if f"{k}:{hostile_kinds.flag(name)}" not in entry["flags"]:
+            problems.append(f"{s} {k} {name}: flags {entry['flags']} lack {hostile_kinds.flag(name)}")
+    missing = set(hostile_kinds.KINDS) - seen
+    if missing:
+        problems.append(f"kinds not in the class: {sorted(missing)}")
+    return problems
 
 
 def main():
@@ -73,23 +96,22 @@ def main():
     subs = base / "class"
     if subs.exists():
         shutil.rmtree(subs)
-    mix = make_class(subs, katas, args.students)
+    outs = [base / f"out{run + 1}" for run in range(args.runs)]
+    mix = make_class(subs, katas, args.students, outs)
     print(f"class: {args.students} students x {len(katas)} katas ({', '.join(k.id for k in katas)}) "
           f"= {len(mix)} checks, --jobs {args.jobs}")
-    walls, outs = [], []
+    walls = []
     for run in range(args.runs):
-        out = base / f"out{run + 1}"
+        out = outs[run]
         if out.exists():
             shutil.rmtree(out)
         t0 = time.perf_counter()
         res = grade.run(grade.Options(submissions=subs, out=out, katas=[k.id for k in katas],
                                       jobs=args.jobs, seed=1, progress=sys.stderr.isatty()))
         walls.append(time.perf_counter() - t0)
-        outs.append(out)
         print(f"run {run + 1}: {walls[-1]:.1f} s wall, {res.graded} checks, "
               f"{len(res.not_graded)} not graded")
     rows = (outs[0] / "timings.csv").read_text().splitlines()[1:]
-    import json
     grades = json.loads((outs[0] / "grades.json").read_text())
     per_kata: dict = {}
     overheads = []
@@ -107,6 +129,12 @@ def main():
           f"median {statistics.median(overheads):.3f} s, mean {statistics.mean(overheads):.3f} s, "
           f"p90 {q[-1]:.3f} s")
     print(f"total wall: {', '.join(f'{w:.1f} s' for w in walls)} (goal ≤ 600 s)")
+    kinds = sorted({v for v in mix.values() if v.startswith("hostile ")})
+    problems = [p for o in outs for p in check_hostile(mix, json.loads((o / "grades.json").read_text()))]
+    print(f"hostile: {sum(v.startswith('hostile ') for v in mix.values())} submissions of {len(kinds)} kinds; "
+          f"contained and flagged: {not problems}")
+    for p in problems:
+        print("  " + p)
     if len(outs) > 1:
         # "Identical reports, timings aside": a timing property's message quotes the seconds it
         # measured (e.g. "the reference takes 0.09 s"), so those figures are masked.
@@ -117,8 +145,9 @@ def main():
         reports = all(comparable(outs[0] / "grades.json") == comparable(o / "grades.json") for o in outs[1:])
         print(f"reproducible: gradebook.csv identical across runs: {books}; "
               f"grades.json identical (measured seconds masked): {reports}")
-        if not (books and reports):
-            sys.exit(1)
+        problems += [] if books and reports else ["not reproducible"]
+    if problems:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
