@@ -33,9 +33,10 @@ CALL = {
     "reads_suite": ("return open({suite!r}).read()", "secret-access"),
     "imports_reference": ("import importlib\nreturn importlib.import_module('solutions.{kata}.reference')",
                           "secret-access"),
-    "writes_output": ("import os\nfor out in {outs!r}:\n"
-                      "    open(os.path.join(out, 'gradebook.csv'), 'w').write('student\\nhacked,100\\n')",
-                      "secret-access"),
+    # Tries the output folder of every run of the bench (only the current one is the grader's).
+    "writes_output": ("import os\nfor out in {outs!r}:\n    try:\n"
+                      "        open(os.path.join(out, 'gradebook.csv'), 'w').write('student\\nhacked,100\\n')\n"
+                      "    except Exception:\n        pass\nraise NotImplementedError", "secret-access"),
     "output_flood": ("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)", "output-flood"),
     "background": ("import ctypes, time\nlibc = ctypes.CDLL(None)\nif libc.fork() == 0:\n    libc.setsid()\n"
                    "    if libc.fork() == 0:\n        time.sleep(3600)\n    libc._exit(0)\n"
@@ -70,7 +71,8 @@ def files(kind: str, kata, mutant_source: str, outs) -> dict:
             return "\n".join(m.group(1) + line for line in body.splitlines())
         return {kata.filename: re.sub(r"^( *)raise NotImplementedError.*$", hostile, kata.stub.read_text(),
                                       flags=re.M)}
-    made = {kata.filename: MUTANT[kind][0] + mutant_source}
+    # Appended: a mutant may open with `from __future__ import ...`, which must stay first.
+    made = {kata.filename: mutant_source + "\n" + MUTANT[kind][0]}
     if kind == "planted_files":
         made.update(PLANTED)
     return made
