@@ -53,6 +53,8 @@ def to_data(value, *, strict: bool = True):
     if isinstance(value, tuple):
         return {"__t": [to_data(v, strict=strict) for v in value]}
     if isinstance(value, list):
+        if _plain_json(value):
+            return value  # already JSON data: no per-item walk (10^5-item lists cost 0.1 s a walk)
         return [to_data(v, strict=strict) for v in value]
     if isinstance(value, dict):
         if all(isinstance(k, str) and not k.startswith("__") for k in value):
@@ -73,6 +75,23 @@ def to_data(value, *, strict: bool = True):
     if torch is not None and isinstance(value, torch.Tensor):
         return _tensor_to_data(torch, value, strict)
     return _unknown(value, strict)
+
+
+_JSON_SCALARS = frozenset({int, str, bool, type(None)})
+
+
+def _plain_json(items: list) -> bool:
+    """True when every item is exactly an int, str, bool, None or finite float (no subclasses,
+    which could encode themselves differently), checked at C speed."""
+    kinds = set(map(type, items))
+    if kinds <= _JSON_SCALARS:
+        return True
+    if kinds <= {int, float}:
+        try:
+            return all(map(math.isfinite, items))
+        except OverflowError:  # an int too large for a float: the walk handles it
+            return False
+    return False
 
 
 def _unknown(value, strict):

@@ -55,3 +55,23 @@ def test_objects_cannot_cross_unless_lenient():
 def test_malformed_or_dangerous_messages_are_refused(raw):
     with pytest.raises(codec.CodecError):
         codec.loads(raw)
+
+
+class _Tagged(int):
+    """An int subclass: must take the item-by-item path, not the plain-list fast path."""
+
+
+@pytest.mark.parametrize("items", [
+    [1, -2, 3], [1.5, 2, -0.0], ["a", None, True], [],
+    [1.0, float("inf"), float("nan")],   # non-finite floats need their tags
+    [10**400, 0.5],                       # too large for a float check: item by item
+    [_Tagged(3), 4], [(1, 2), [3]],
+])
+def test_lists_round_trip_through_the_fast_path_and_the_walk(items):
+    back = codec.loads(codec.dumps(items))
+    assert len(back) == len(items)
+    for got, want in zip(back, items):
+        if isinstance(want, float) and want != want:
+            assert got != got
+        else:
+            assert got == want and type(got) in (type(want), int)
