@@ -29,7 +29,6 @@ from checker import grade
 from checker.catalog import Catalog
 
 
-
 def make_class(dest: Path, katas, n: int, outs, seed: int = 0) -> dict:
     """Fill dest/<student>/ and return {(student, kata): kind}. Hostile slots take the kinds of
     hostile_kinds.py in a shuffled cycle, so each kind appears at least once in 32 hostile slots."""
@@ -74,8 +73,9 @@ def check_hostile(mix, grades) -> list[str]:
         limit = 0 if name not in hostile_kinds.MUTANT else 99.99
         if score > limit:
             problems.append(f"{s} {k} {name}: score {score} > {limit}")
-        if f"{k}:{hostile_kinds.flag(name)}" not in entry["flags"]:
-            problems.append(f"{s} {k} {name}: flags {entry['flags']} lack {hostile_kinds.flag(name)}")
+        flag = hostile_kinds.FLAG[name]
+        if f"{k}:{flag}" not in entry["flags"]:
+            problems.append(f"{s} {k} {name}: flags {entry['flags']} lack {flag}")
     missing = set(hostile_kinds.KINDS) - seen
     if missing:
         problems.append(f"kinds not in the class: {sorted(missing)}")
@@ -112,7 +112,8 @@ def main():
         print(f"run {run + 1}: {walls[-1]:.1f} s wall, {res.graded} checks, "
               f"{len(res.not_graded)} not graded")
     rows = (outs[0] / "timings.csv").read_text().splitlines()[1:]
-    grades = json.loads((outs[0] / "grades.json").read_text())
+    books_json = [json.loads((o / "grades.json").read_text()) for o in outs]
+    grades = books_json[0]
     per_kata: dict = {}
     overheads = []
     for line in rows:
@@ -130,7 +131,7 @@ def main():
           f"p90 {q[-1]:.3f} s")
     print(f"total wall: {', '.join(f'{w:.1f} s' for w in walls)} (goal ≤ 600 s)")
     kinds = sorted({v for v in mix.values() if v.startswith("hostile ")})
-    problems = [p for o in outs for p in check_hostile(mix, json.loads((o / "grades.json").read_text()))]
+    problems = [p for g in books_json for p in check_hostile(mix, g)]
     print(f"hostile: {sum(v.startswith('hostile ') for v in mix.values())} submissions of {len(kinds)} kinds; "
           f"contained and flagged: {not problems}")
     for p in problems:
@@ -145,7 +146,8 @@ def main():
         reports = all(comparable(outs[0] / "grades.json") == comparable(o / "grades.json") for o in outs[1:])
         print(f"reproducible: gradebook.csv identical across runs: {books}; "
               f"grades.json identical (measured seconds masked): {reports}")
-        problems += [] if books and reports else ["not reproducible"]
+        if not (books and reports):
+            problems.append("not reproducible")
     if problems:
         sys.exit(1)
 

@@ -50,13 +50,10 @@ MUTANT = {
     "planted_files": ("", "planted-files"),
 }
 
-KINDS = sorted([*MODULE, *CALL, *MUTANT])
+FLAG = {name: flag for table in (MODULE, CALL, MUTANT) for name, (_, flag) in table.items()}
+KINDS = sorted(FLAG)
 PLANTED = {"conftest.py": "import os\ndef pytest_sessionfinish(session, exitstatus):\n    os._exit(0)\n",
            "pytest.ini": "[pytest]\naddopts = -p no:python\n"}
-
-
-def flag(kind: str) -> str:
-    return {**MODULE, **CALL, **MUTANT}[kind][1]
 
 
 def files(kind: str, kata, mutant_source: str, outs) -> dict:
