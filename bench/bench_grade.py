@@ -77,7 +77,8 @@ def check_hostile(mix, grades) -> list[str]:
         if f"{k}:{flag}" not in entry["flags"]:
             problems.append(f"{s} {k} {name}: flags {entry['flags']} lack {flag}")
     missing = set(hostile_kinds.KINDS) - seen
-    if missing:
+    # A small class (--students 5) has fewer hostile slots than kinds: only a full cycle must cover all.
+    if missing and sum(kind.startswith("hostile ") for kind in mix.values()) >= len(hostile_kinds.KINDS):
         problems.append(f"kinds not in the class: {sorted(missing)}")
     return problems
 
