@@ -48,7 +48,6 @@ class Kata:
     preload: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
-    order: int = 0
 
     @property
     def spec(self) -> Path:
@@ -103,8 +102,28 @@ class Catalog:
             for meta in sorted(self.katas_dir.glob("*/kata.toml")):
                 kata = self._load(meta)
                 found[kata.id] = kata
-            self._katas = dict(sorted(found.items(), key=lambda kv: (kv[1].order, kv[0])))
+            order = self.order()
+            rank = {kid: i for i, kid in enumerate(order)}
+            self._katas = dict(sorted(found.items(), key=lambda kv: (rank.get(kv[0], len(order)), kv[0])))
         return list(self._katas.values())
+
+    def order(self) -> list[str]:
+        """Kata ids in catalogue order, from katas/order.toml (the one place it is written)."""
+        path = self.katas_dir / "order.toml"
+        if not path.exists():
+            return []
+        try:
+            order = tomllib.loads(path.read_text()).get("order", [])
+        except tomllib.TOMLDecodeError as exc:
+            raise KataError(f"{path}: {exc}") from None
+        if not isinstance(order, list) or not all(isinstance(x, str) for x in order):
+            raise KataError(f"{path}: `order` must be a list of kata ids")
+        return order
+
+    def unordered(self) -> list[str]:
+        """Katas that katas/order.toml does not list (an authoring mistake `kata validate` reports)."""
+        listed = set(self.order())
+        return [k.id for k in self.all() if k.id not in listed]
 
     def get(self, name: str) -> Kata:
         katas = {k.id: k for k in self.all()}
@@ -142,4 +161,4 @@ class Catalog:
                     topics=list(data.get("topics", [])), folder=folder,
                     solutions=self.solutions_dir / kid, forbidden=list(data.get("forbidden", [])),
                     preload=list(data.get("preload", [])), hints=list(data.get("hints", [])),
-                    limits=limits, order=int(data.get("order", 100)))
+                    limits=limits)

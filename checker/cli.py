@@ -170,4 +170,3 @@ def validate(ctx, names, seeds):
         validate_kata(catalog, kata, seed_list, on_row=show_row)
     console.print(f"\n{'[green]all invariants hold' if not failed else f'[red]{failed} failed'}[/]")
     sys.exit(1 if failed else 0)
-from checker import cli_grade  # noqa: E402,F401  registers grade commands

@@ -1,6 +1,6 @@
 """`kata grade`, `kata grade-merge` and `kata gradescope ...`: the instructor's commands.
 
-Registered by the one import line at the bottom of checker/cli.py. Errors in the input (missing
+Registered by checker/commands.py. Errors in the input (missing
 folder, bad --shard, unknown kata) exit with code 2 and one clear line, never a traceback.
 """
 from __future__ import annotations

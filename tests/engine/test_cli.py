@@ -4,7 +4,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from checker.cli import main
+from checker.commands import main
 from tests.conftest import ATTEMPTS, FIXTURES
 
 ROOT = str(FIXTURES / "root")

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from checker import grade, gradescope
-from checker.cli import main
+from checker.commands import main
 from tests.conftest import ATTEMPTS, FIXTURES
 
 ROOT = FIXTURES / "root"
