@@ -35,6 +35,15 @@ def load_module(path: Path, name: str):
     return _modules[key]
 
 
+def suite_properties(kata: Kata):
+    """The scored properties of a kata's hidden suite, in definition order (checker side)."""
+    return collect(load_module(kata.suite, f"kata_suite_{kata.id}"))
+
+
+def property_names(kata: Kata) -> list[str]:
+    return [p.name for p in suite_properties(kata)]
+
+
 def new_seed() -> int:
     return random.SystemRandom().randrange(1, 2**31)
 
@@ -52,9 +61,8 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
     report = Report(kata=kata.id, seed=seed, attempt=str(attempt), properties=[], version=kata.version())
     try:
         worker.begin()  # the worker loads its modules while the checker loads the suite
-        suite = load_module(kata.suite, f"kata_suite_{kata.id}")
+        props = suite_properties(kata)
         reference = load_module(kata.reference, f"kata_reference_{kata.id}")
-        props = collect(suite)
         try:
             worker.ensure()
         except (LoadFailed, AttemptAbort) as exc:
