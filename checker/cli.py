@@ -53,10 +53,13 @@ def list_cmd(ctx):
     for col in ("id", "title", "difficulty", "topics", "status"):
         table.add_column(col)
     colours = {"solved": "green", "not started": "dim"}
-    for k in _catalog(ctx).all():
+    katas = _catalog(ctx).all()
+    nxt = ws.next_kata(katas)
+    for k in katas:
         status = ws.status(k)
+        mark = "  [bold cyan]← next[/]" if nxt is not None and k.id == nxt.id else ""
         table.add_row(k.id, k.title, k.difficulty, ", ".join(k.topics),
-                      f"[{colours.get(status, 'yellow')}]{status}[/]")
+                      f"[{colours.get(status, 'yellow')}]{status}[/]{mark}")
     _console().print(table)
 
 
@@ -129,8 +132,8 @@ def check(ctx, name, file_, reference, as_json, seed, repro_prop, out):
         raise UsageError(f"{kata.id} has no property '{repro_prop}' "
                          f"(its properties: {', '.join(runner.property_names(kata))})")
     report = runner.check(ctx.obj["catalog"], kata, path, seed=seed, database=database,
-                          repro=bool(as_json or repro_prop))
-    if not reference and not file_:
+                          repro=bool(as_json or repro_prop), only={repro_prop} if repro_prop else None)
+    if not reference and not file_ and not repro_prop:  # --repro runs one property: no score
         ws.record(kata.id, report.score)
     if repro_prop:
         from checker.repro import emit

@@ -103,24 +103,37 @@ def _children(x):
         return list(x.items())
     if isinstance(x, (list, tuple)) and len(x) <= 64:
         return list(enumerate(x))
+    if repro_runtime.is_array(x) and len(x.shape) >= 2 and x.shape[0] <= 64 and _size(x) <= 4096:
+        return list(enumerate(x))  # rows: a suite that reports the first wrong row
     return []
 
 
+def _size(x):
+    n = 1
+    for d in x.shape:
+        n *= int(d)
+    return n
+
+
 def locate(root, target):
-    """The path to `target` in the outcome: by identity, else a unique derived or equal value."""
-    found, equal = None, []
+    """The path to `target` in the outcome: by identity, else a unique equal value, else a unique
+    value derived from an array (its shape, dtype or .tolist(), of a row too)."""
+    found, equal, derived = None, [], []
 
     def walk(x, path, depth):
         nonlocal found
         if found is not None or depth > 6:
             return
-        if x is target and isinstance(x, (list, tuple, dict)) or (x is target and repro_runtime.is_array(x)):
+        if x is target and (isinstance(x, (list, tuple, dict)) or repro_runtime.is_array(x)):
             found = path  # identity only for containers: small ints and strings are shared objects
             return
         if repro_runtime.is_array(x):
             for step in (".shape", ".dtype", ".tolist"):
                 if repro_runtime.same(repro_runtime.pick(x, [step]), target):
-                    equal.append(path + [step])
+                    derived.append(path + [step])
+            if len(x.shape) == 1 and _size(x) <= 4096 and isinstance(target, (int, float)):
+                derived.extend(path + [i, ".tolist"] for i, v in enumerate(x.tolist())
+                               if repro_runtime.same(v, target))
         elif depth and not isinstance(target, (bool, type(None))) and repro_runtime.same(x, target):
             equal.append(path)
         for key, child in _children(x):
@@ -129,7 +142,12 @@ def locate(root, target):
     walk(root, [], 0)
     if found is not None:
         return found
-    return equal[0] if len(equal) == 1 else None
+    for paths in (equal, derived):
+        if len(paths) == 1:
+            return paths[0]
+        if paths:
+            return None  # ambiguous: better no script than one judging the wrong value
+    return None
 
 
 def expectation(failure: Failure) -> dict | None:
@@ -327,6 +345,8 @@ def attach(results, *, kata, seed, reference, reference_worker):
                 r.repro = build(failure, kata=kata, prop=r.name, seed=seed, ref=ref)
             except NotOffered as exc:
                 r.repro_note = str(exc)
+            except Exception as exc:  # noqa: BLE001 - never let a script cost the learner the report
+                r.repro_note = f"the script could not be written ({type(exc).__name__}: {exc})"
     finally:
         if worker is not None:
             worker.stop()

@@ -44,10 +44,11 @@ def new_seed() -> int:
 
 
 def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = None,
-          database=None, sandbox: Sandbox | None = None, on_property=None, repro=False) -> Report:
+          database=None, sandbox: Sandbox | None = None, on_property=None, repro=False, only=None) -> Report:
     """Score `attempt` on `kata`. database: a hypothesis example database, or None; sandbox:
     how a grader isolates a stranger's attempt (None: a plain worker, as for `kata check`).
-    repro: write a reproduction script for each failed property (checker.repro)."""
+    repro: write a reproduction script for each failed property (checker.repro).
+    only: run just these properties (by name), e.g. the one a repro is asked for."""
     seed = new_seed() if seed is None else seed
     t0 = time.perf_counter()
     spec = LoadSpec(attempt=str(Path(attempt).resolve()), module=kata.id,
@@ -60,7 +61,7 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
         worker.begin()  # the worker loads its modules while the checker loads the suite
         suite = load_module(kata.suite, f"kata_suite_{kata.id}")
         reference = load_module(kata.reference, f"kata_reference_{kata.id}")
-        props = collect(suite)
+        props = [p for p in collect(suite) if only is None or p.name in only]
         try:
             worker.ensure()
         except (LoadFailed, AttemptAbort) as exc:
