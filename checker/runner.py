@@ -35,8 +35,13 @@ def load_module(path: Path, name: str):
     return _modules[key]
 
 
+def suite_properties(kata: Kata):
+    """The scored properties of a kata's hidden suite, in definition order (checker side)."""
+    return collect(load_module(kata.suite, f"kata_suite_{kata.id}"))
+
+
 def property_names(kata: Kata) -> list[str]:
-    return [p.name for p in collect(load_module(kata.suite, f"kata_suite_{kata.id}"))]
+    return [p.name for p in suite_properties(kata)]
 
 
 def new_seed() -> int:
@@ -59,9 +64,8 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
     report = Report(kata=kata.id, seed=seed, attempt=str(attempt), properties=[], version=kata.version())
     try:
         worker.begin()  # the worker loads its modules while the checker loads the suite
-        suite = load_module(kata.suite, f"kata_suite_{kata.id}")
+        props = [p for p in suite_properties(kata) if only is None or p.name in only]
         reference = load_module(kata.reference, f"kata_reference_{kata.id}")
-        props = [p for p in collect(suite) if only is None or p.name in only]
         try:
             worker.ensure()
         except (LoadFailed, AttemptAbort) as exc:
