@@ -6,8 +6,6 @@ solved (the command checks the workspace), so the mutants' code never helps an u
 """
 from __future__ import annotations
 
-import ast
-import difflib
 from dataclasses import dataclass, field
 
 
@@ -20,27 +18,9 @@ class Mistake:
 
 
 def mistakes(kata) -> list[Mistake]:
-    """The kata's mutants as gallery entries (checker.mutants, else legacy mutants/*.py files)."""
-    try:
-        from checker.mutants import diff, load_mutants
-    except ImportError:
-        return _legacy(kata)
+    """The kata's mutants as gallery entries, in the manifest's order."""
+    from checker.mutants import diff, load_mutants
     return [Mistake(m.name, m.mistake, list(m.killed_by), diff(kata, m)) for m in load_mutants(kata)]
-
-
-def _legacy(kata) -> list[Mistake]:
-    ref = kata.reference.read_text().splitlines(keepends=True)
-    out = []
-    for path in kata.mutants():
-        text = path.read_text()
-        try:
-            doc = (ast.get_docstring(ast.parse(text)) or "").strip().splitlines()
-        except SyntaxError:
-            doc = []
-        d = "".join(difflib.unified_diff(ref, text.splitlines(keepends=True), "reference.py",
-                                         f"{path.stem}.py"))
-        out.append(Mistake(path.stem, doc[0] if doc else path.stem, [], d))
-    return out
 
 
 def render_solution(kata, console) -> None:

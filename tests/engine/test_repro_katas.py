@@ -26,14 +26,9 @@ CATALOG = Catalog()
 
 
 def mutant_file(kata, name, tmp_path):
-    legacy = kata.solutions / "mutants" / f"{name}.py"
-    if legacy.exists():
-        return legacy
-    from checker.mutants import load_mutants, materialise
+    from checker.mutants import load_mutants, write_attempt
     mutant = next(m for m in load_mutants(kata) if m.name == name)
-    path = tmp_path / f"{kata.id}.py"
-    path.write_text(materialise(kata, mutant))
-    return path
+    return write_attempt(kata, mutant, tmp_path)
 
 
 def test_every_kata_has_a_repro_case():
