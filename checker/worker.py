@@ -29,7 +29,7 @@ _WATCHED = {
     "numpy": ["allclose", "isclose", "array_equal"], "numpy.testing": ["assert_allclose"],
     "torch": ["allclose", "isclose", "equal"], "torch.testing": ["assert_close"],
     "checker.codec": ["dumps", "loads"], "checker.protocol": ["send", "read_exact"],
-    "checker.guard": ["Guard"], "checker.worker": ["Worker"],
+    "checker.guard": ["Guard"], "checker.worker": ["WorkerServer"],
 }
 
 
@@ -79,7 +79,9 @@ class _RecordingBlocker(_guard_module._SecretImportBlocker):
             raise
 
 
-class Worker:
+class WorkerServer:
+    """The worker's side of the boundary: serves checker.proxy.WorkerProxy's requests."""
+
     def __init__(self, rfd: int, wfd: int):
         self.rfd, self.wfd = rfd, wfd
         self.guard: Guard | None = None
@@ -229,10 +231,14 @@ def _limit(which, value):
 
 
 def _import_path(name, path):
+    """Import a file from its source, never from cached bytecode: an attempt saved twice within
+    the same second with the same size would otherwise run from its stale .pyc."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    with open(path, "rb") as f:
+        code = compile(f.read(), path, "exec", dont_inherit=True)
+    exec(code, module.__dict__)
     return module
 
 
@@ -247,7 +253,7 @@ def _syntax_message(exc: SyntaxError) -> str:
 
 def main(argv):
     rfd, wfd = int(argv[1]), int(argv[2])
-    Worker(rfd, wfd).serve()
+    WorkerServer(rfd, wfd).serve()
 
 
 if __name__ == "__main__":
