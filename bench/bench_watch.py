@@ -71,8 +71,13 @@ def bench_kata(kata, saves: int) -> dict:
                 if "100/100" not in score:
                     raise RuntimeError(f"{kata.id}: save {i} scored {score}")
                 latencies.append(t1 - t0)
+            t0 = time.perf_counter()
             proc.send_signal(signal.SIGINT)  # Ctrl-C
-            code = proc.wait(timeout=30)
+            try:
+                code = proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                code = "hung"
+            stop_s = time.perf_counter() - t0
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -85,7 +90,7 @@ def bench_kata(kata, saves: int) -> dict:
             fresh.append(time.perf_counter() - t0)
             if done.returncode != 0:
                 raise RuntimeError(f"{kata.id}: fresh check failed:\n{done.stdout[-2000:]}")
-        return {"watch": latencies, "fresh": fresh, "ctrl_c_exit": code}
+        return {"watch": latencies, "fresh": fresh, "ctrl_c_exit": code, "stop_s": stop_s}
 
 
 def main(argv=None):
@@ -112,7 +117,7 @@ def main(argv=None):
         ok &= good
         print(f"{name:<16} {w:>9.2f} {min(r['watch']):>6.2f} {max(r['watch']):>6.2f} {f:>9.2f} "
               f"{f / w:>7.1f}x {goal if goal else '-':>6}  {'yes' if good else 'NO':<3} "
-              f"exit {r['ctrl_c_exit']}", flush=True)
+              f"exit {r['ctrl_c_exit']} in {r['stop_s']:.1f} s", flush=True)
     sys.exit(0 if ok else 1)
 
 
