@@ -1,9 +1,9 @@
 """Worker-side glue for activations: call the attempt under torch.no_grad and report what it did.
 
 Every call returns the attempt's value together with what could be observed while it ran: the
-aten operators it dispatched (checker.probes.TensorSizes), how many tensors autograd saved for a
-backward pass (a saved-tensors hook: building any autograd graph saves some), and whether an
-output is attached to a graph. It measures only; the suite judges.
+aten operators it dispatched (checker.probes.TensorSizes), and any use of autograd: tensors
+saved for a backward pass (a saved-tensors hook; building an autograd graph saves some) or a
+result attached to a graph. It measures only; the suite judges.
 """
 from __future__ import annotations
 
@@ -44,11 +44,15 @@ def _observed(run):
     with torch.no_grad(), saved_tensors_hooks(pack, lambda t: t), sizes:
         value = run()
     graph = any(t.requires_grad or t.grad_fn is not None for t in _tensors(value))
-    return value, {"ops": sizes.result()["ops"], "packed": packed[0], "graph": graph}
+    # Reported as text (empty: no autograd seen), so that no number in the report can be
+    # mistaken for a result value by a reproduction script looking for one.
+    seen = [f"{packed[0]} tensors saved for a backward pass"] if packed[0] else []
+    seen += ["a result attached to an autograd graph"] if graph else []
+    return value, {"ops": sizes.result()["ops"], "autograd": "; ".join(seen)}
 
 
 def call(attempt, fn, *args, **kwargs):
-    """attempt.fn(*args, **kwargs): {"value", "ops", "packed", "graph"}."""
+    """attempt.fn(*args, **kwargs): {"value", "ops", "autograd"}."""
     value, seen = _observed(lambda: getattr(attempt, fn)(*args, **kwargs))
     return {"value": _plain(value), **seen}
 
@@ -57,7 +61,7 @@ def ffn(attempt, x, w1, w3, w2, dy):
     """y, saved = swiglu_ffn(x, w1, w3, w2); grads = swiglu_ffn_backward(saved, dy).
 
     `saved` never leaves the worker, so it may hold anything. Returns {"y", "grads", "error",
-    "ops", "packed", "graph"}; "error" says what was wrong with the forward's return value."""
+    "ops", "autograd"}; "error" says what was wrong with the forward's return value."""
     state = {}
 
     def run():
