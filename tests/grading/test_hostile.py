@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from checker import grade
+from checker import grading as grade
 from tests.conftest import FIXTURES
 
 ROOT = FIXTURES / "root"
@@ -119,7 +119,7 @@ def batch(tmp_path_factory):
 
 def test_batch_finishes_with_every_student_graded(batch):
     result, grades, out = batch
-    assert not result.not_graded
+    assert not result.ungraded
     assert set(grades["students"]) == set(HOSTILE) | {"alice", "bob", "mallory_symlink", "nobody_home"}
     assert (out / "gradebook.csv").read_text().count("\n") == len(grades["students"]) + 1
 
