@@ -17,6 +17,9 @@ class PropertyResult:
     expected: str | None = None    # the reference's value or the violated rule
     got: str | None = None         # what the attempt returned
     seconds: float = 0.0
+    call: str | None = None        # the failing call, as the attempt received it
+    repro: str | None = None       # a standalone script replaying it (checker.repro)
+    repro_note: str | None = None  # why there is no script
 
     @property
     def passed(self) -> bool:
@@ -56,9 +59,10 @@ class Report:
         props = []
         for p in self.properties:
             d = asdict(p)
-            d["counterexample"] = ({"input": p.input, "expected": p.expected, "got": p.got}
+            d["counterexample"] = ({"input": p.input, "call": p.call, "expected": p.expected,
+                                    "got": p.got}
                                    if not p.passed and (p.input or p.expected or p.got) else None)
-            for k in ("input", "expected", "got"):
+            for k in ("input", "expected", "got", "call"):
                 d.pop(k)
             d["seconds"] = round(p.seconds, 3)
             props.append(d)
@@ -112,7 +116,8 @@ def render(report: Report, console) -> None:
             continue
         first_with.setdefault(p.message, p.name)
         console.print(escape(p.message.rstrip()), highlight=False)
-        for label, text in (("input", p.input), ("expected", p.expected), ("got", p.got)):
+        for label, text in (("input", p.input), ("call", p.call), ("expected", p.expected),
+                            ("got", p.got)):
             if text:
                 console.print(f"  [bold]{label:>8}:[/] " + escape(text).replace("\n", "\n" + " " * 12),
                               highlight=False)
