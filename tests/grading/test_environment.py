@@ -13,9 +13,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from checker.commands import main
 
 PROJECT = Path(__file__).resolve().parents[2]
 KATA = "robbins_monro"  # numpy, with a harness: what broke under /tmp (numpy.random, imported lazily)
