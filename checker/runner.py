@@ -101,6 +101,8 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
                 on_property(result)
         if repro:
             _attach_repros(report, kata, seed, reference, spec)
+        from checker.diagnose import diagnose
+        report.diagnosis = diagnose(kata, report)
     except EngineError as exc:
         report.engine_error = exc.message
     finally:
