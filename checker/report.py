@@ -36,6 +36,7 @@ class Report:
     flags: list[str] = field(default_factory=list)
     seconds: float = 0.0
     version: str = ""
+    diagnosis: list = field(default_factory=list)  # likely known mistakes (checker.diagnose)
 
     @property
     def score(self) -> float:
@@ -62,7 +63,9 @@ class Report:
             props.append(d)
         return {"kata": self.kata, "score": self.score, "passed": self.passed, "seed": self.seed,
                 "attempt": self.attempt, "version": self.version, "error": self.error,
-                "flags": sorted(self.flags), "seconds": round(self.seconds, 3), "properties": props}
+                "flags": sorted(self.flags), "seconds": round(self.seconds, 3), "properties": props,
+                "diagnosis": [{k: d[k] for k in ("mutant", "why", "similarity")} | {"mistake": d["mistake"]}
+                              for d in self.diagnosis]}
 
 
 _MARK = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
@@ -104,6 +107,9 @@ def render(report: Report, console) -> None:
             if text:
                 console.print(f"  [bold]{label:>8}:[/] " + escape(text).replace("\n", "\n" + " " * 12),
                               highlight=False)
+    for i, d in enumerate(report.diagnosis):
+        lead = "\n[bold]This looks like a known mistake:[/]" if i == 0 else "  or:"
+        console.print(f"{lead} {escape(d['mistake'])}  [dim]({escape(d['why'])})[/]", highlight=False)
     colour = "green" if report.passed else ("yellow" if report.score else "red")
     n_pass = sum(p.passed for p in report.properties)
     console.print(f"\n[{colour} bold]Score: {report.score:g}/100[/]  "

@@ -81,6 +81,8 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
                 on_property(result)
         if repro:
             _attach_repros(report, kata, seed, reference, spec)
+        from checker.diagnose import diagnose
+        report.diagnosis = diagnose(kata, report)
     finally:
         worker.stop()
         report.flags = sorted(set(report.flags) | worker.flags)

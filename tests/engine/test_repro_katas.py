@@ -20,6 +20,7 @@ CASES = {
     "checkpointing": ("drops_remainder", "output_matches_plain"),
     "coupling": ("additive_inverse_adds", "roundtrip"),
     "robbins_monro": ("wrong_sign", "recursion_exact"),
+    "upsampling": ("dcr_channel_order", "pixel_shuffle_exact"),
     "moe_routing": ("capacity_off_by_one", "capacity_priority"),
 }
 
