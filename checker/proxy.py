@@ -267,6 +267,9 @@ class Worker:
             return Outcome(reply.get("value"), elapsed, reply.get("args", []), reply.get("kwargs", {}),
                            reply.get("probes", {}))
         kind = reply.get("kind")
+        if kind == "probe-tamper":  # checker.probes: a meter was switched off, nothing was measured
+            self._abort("fail", "the attempt switched off or routed around the checker's measurement, "
+                                "so this property cannot pass:\n" + self._scrub(str(reply.get("message"))))
         if kind == "exception":
             raise AttemptRaised(reply.get("type", "Exception"), reply.get("types", []),
                                 self._scrub(reply.get("message", "")))

@@ -12,9 +12,9 @@ import resource
 import sys
 import time
 
-from checker import codec, protocol
+from checker import codec, probes as _probes, protocol
 from checker import guard as _guard_module
-from checker.guard import ForbiddenCall, Guard, SecretPathError
+from checker.guard import ForbiddenCall, Guard, MeterAccessError, SecretPathError
 from checker.probes import PROBES
 
 _perf = time.perf_counter  # taken before the attempt loads, so the attempt cannot swap it
@@ -65,6 +65,9 @@ class _RecordingGuard(Guard):
             if not (isinstance(target, str) and target.endswith(".pyc") and "__pycache__" in target):
                 self.events.add("secret-access")
             raise
+        except MeterAccessError as exc:
+            _probes.tampered(str(exc))
+            raise
         except PermissionError:
             self.events.add("spawn-attempt")
             raise
@@ -95,6 +98,10 @@ class Worker:
             (size,) = protocol.HEADER.unpack(header)
             msg = _loads(_read_exact(self.rfd, size))
             reply = getattr(self, "op_" + msg["op"])(msg)
+            tampering = _probes.take_tampering()
+            if tampering and self.guard is not None:
+                reply = {"ok": False, "kind": "probe-tamper", "message": "\n".join(tampering)}
+                self.guard.events.add("probe-tamper")
             if self.guard is not None:
                 self._check_tampering()
                 if self.guard.events:
@@ -136,6 +143,7 @@ class Worker:
         if msg["harness"]:
             self.harness = _import_path("kata_harness", msg["harness"])
         self.guard.forbid(msg["forbidden"])
+        _probes.install()  # before the attempt: it arms the probes' tamper detections
         self._watched = _snapshot()  # after forbid(): its wrappers are the engine's, not tampering
         os.chdir(msg["workdir"])
         self.guard.deny_spawn = True
