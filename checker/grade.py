@@ -229,7 +229,7 @@ def grade_task(student, kata_id, staged, seed):
         try:
             sb = Sandbox(_zygote(kata.preload), uid=uid, gid=uid, hide=list(_slot["hide"]))
             t0 = time.perf_counter()
-            report = runner.check(_slot["catalog"], kata, Path(staged), seed=seed, database=None, user=sb)
+            report = runner.check(_slot["catalog"], kata, Path(staged), seed=seed, database=None, sandbox=sb)
             wall = time.perf_counter() - t0
             break
         except ZygoteError as exc:

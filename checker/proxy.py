@@ -69,7 +69,7 @@ class Outcome:
 
 @dataclass
 class Sandbox:
-    """How a grader runs a stranger's attempt (pass as `Worker(spec, user=Sandbox(...))`).
+    """How a grader runs a stranger's attempt (pass as `WorkerProxy(spec, sandbox=Sandbox(...))`).
 
     The worker is forked from `zygote` (a checker.zygote.Zygote with the kata's preloads) into a
     new session, a private mount namespace hiding the checker's files (when root), rlimits and,
@@ -107,10 +107,16 @@ def _clean_env(workdir):
     return env
 
 
-class Worker:
-    def __init__(self, spec: LoadSpec, user=None):
+class WorkerProxy:
+    """The checker's handle on one worker process (checker.worker.WorkerServer on the other side).
+
+    sandbox=None: a plain `python -I -m checker.worker` child of the checker (kata check);
+    a Sandbox: forked from the grader's zygote into the sandbox it describes (kata grade).
+    """
+
+    def __init__(self, spec: LoadSpec, sandbox: Sandbox | None = None):
         self.spec = spec
-        self.user = user  # (uid, gid) to run as, when the checker is root and grading strangers
+        self.sandbox = sandbox
         self.proc = None
         self._loading = False
         self.starts = 0
@@ -123,23 +129,18 @@ class Worker:
         the checker can import the suite while the worker imports its heavy modules."""
         if self.proc is not None:
             return
-        if isinstance(self.user, Sandbox):
+        if self.sandbox is not None:
             return self._begin_sandboxed()
         self._dir = tempfile.TemporaryDirectory(prefix="kata-worker-")
         workdir = self._dir.name
-        if self.user:
-            os.chown(workdir, *self.user)
         c_read, w_write = os.pipe()
         w_read, c_write = os.pipe()
         self._log = open(os.path.join(workdir, ".output"), "w+b")
-        kwargs = {}
-        if self.user:
-            kwargs.update(user=self.user[0], group=self.user[1], extra_groups=[])
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-m", "checker.worker", str(w_read), str(w_write)],
             pass_fds=(w_read, w_write), stdin=subprocess.DEVNULL, stdout=self._log,
             stderr=subprocess.STDOUT, cwd=workdir, env=_clean_env(workdir),
-            start_new_session=True, **kwargs)
+            start_new_session=True)
         os.close(w_read)
         os.close(w_write)
         self.rfd, self.wfd = c_read, c_write
@@ -154,7 +155,7 @@ class Worker:
         self._loading = True
 
     def _begin_sandboxed(self):
-        sb, s = self.user, self.spec
+        sb, s = self.sandbox, self.spec
         self._dir = tempfile.TemporaryDirectory(prefix="kata-worker-")
         workdir = os.path.realpath(self._dir.name)
         self._workdir = workdir
@@ -209,7 +210,7 @@ class Worker:
                 os.close(fd)
             except OSError:
                 pass
-        if isinstance(self.user, Sandbox):
+        if self.sandbox is not None:
             try:
                 if self.proc.kill_all():
                     self.flags.add("stray-process")

@@ -1,7 +1,7 @@
 """Run a kata's hidden suite against one attempt and build the Report.
 
 The suite's properties and the reference run here, in the checker; every call into the attempt
-goes through a Worker (checker.proxy) to a separate process.
+goes through a WorkerProxy (checker.proxy) to a separate process.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 
 from checker.catalog import Catalog, Kata
-from checker.proxy import AttemptAbort, AttemptRaised, LoadFailed, LoadSpec, Worker
+from checker.proxy import AttemptAbort, AttemptRaised, LoadFailed, LoadSpec, Sandbox, WorkerProxy
 from checker.report import PropertyResult, Report
 from checker.suite import Context, Failed, collect, show
 
@@ -40,15 +40,16 @@ def new_seed() -> int:
 
 
 def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = None,
-          database=None, user=None, on_property=None) -> Report:
-    """Score `attempt` on `kata`. database: a hypothesis example database, or None."""
+          database=None, sandbox: Sandbox | None = None, on_property=None) -> Report:
+    """Score `attempt` on `kata`. database: a hypothesis example database, or None; sandbox:
+    how a grader isolates a stranger's attempt (None: a plain worker, as for `kata check`)."""
     seed = new_seed() if seed is None else seed
     t0 = time.perf_counter()
     spec = LoadSpec(attempt=str(Path(attempt).resolve()), module=kata.id,
                     harness=str(kata.harness) if kata.harness else None, preload=kata.preload,
                     forbidden=kata.forbidden, secret=catalog.secret_paths(),
                     memory_mb=kata.limits.memory_mb, load_timeout=kata.limits.load_timeout)
-    worker = Worker(spec, user=user)
+    worker = WorkerProxy(spec, sandbox=sandbox)
     report = Report(kata=kata.id, seed=seed, attempt=str(attempt), properties=[], version=kata.version())
     try:
         worker.begin()  # the worker loads its modules while the checker loads the suite

@@ -29,7 +29,7 @@ _WATCHED = {
     "numpy": ["allclose", "isclose", "array_equal"], "numpy.testing": ["assert_allclose"],
     "torch": ["allclose", "isclose", "equal"], "torch.testing": ["assert_close"],
     "checker.codec": ["dumps", "loads"], "checker.protocol": ["send", "read_exact"],
-    "checker.guard": ["Guard"], "checker.worker": ["Worker"],
+    "checker.guard": ["Guard"], "checker.worker": ["WorkerServer"],
 }
 
 
@@ -82,7 +82,9 @@ class _RecordingBlocker(_guard_module._SecretImportBlocker):
             raise
 
 
-class Worker:
+class WorkerServer:
+    """The worker's side of the boundary: serves checker.proxy.WorkerProxy's requests."""
+
     def __init__(self, rfd: int, wfd: int):
         self.rfd, self.wfd = rfd, wfd
         self.guard: Guard | None = None
@@ -255,7 +257,7 @@ def _syntax_message(exc: SyntaxError) -> str:
 
 def main(argv):
     rfd, wfd = int(argv[1]), int(argv[2])
-    Worker(rfd, wfd).serve()
+    WorkerServer(rfd, wfd).serve()
 
 
 if __name__ == "__main__":

@@ -180,8 +180,8 @@ def _child(msg, fds, sock):
                 except OSError:
                     pass
         _reseed(int(msg.get("seed", 0)))
-        from checker.worker import Worker
-        Worker(rfd, wfd).serve()
+        from checker.worker import WorkerServer
+        WorkerServer(rfd, wfd).serve()
         code = 0
     except BaseException:  # noqa: BLE001 - the child must never return into the zygote's loop
         try:

@@ -220,21 +220,41 @@ def _far_pairs(recipe):
     return [(last_preorder(sh.left, sh.right), last_preorder(sh.right, sh.left)), (bfs[-1], bfs[-2])]
 
 
+# Line counts at two sizes (8x the nodes), on the shapes worst for each kind of extra work:
+#   broom    — 20 nodes per spine node, 8x the depth too (≤ 90 levels): searching the subtrees
+#              again at every level down the spine costs O(n · depth);
+#   balanced — the widest tree (half the nodes on the last level): work per level or per frontier;
+#   path     — a chain (≤ 200 levels, still within the recursion limit): rescanning the path or
+#              the ancestors at every step costs O(depth²).
+# The pair asked is the one whose search goes deepest (the answer at the bottom of the spine,
+# or the last leaves a search finds).
+LINE_SHAPES = {
+    "broom": [Recipe("broom", 20 * spine, seed=spine, wide=True, spine=spine) for spine in (10, 80)],
+    "balanced": [Recipe("balanced", n, seed=n, wide=True) for n in (1000, 8000)],
+    "path": [Recipe("path", n, seed=n, wide=True) for n in (25, 200)],
+}
+
+
+def _worst_pair(recipe):
+    return _deep_pair(recipe) if recipe.kind == "broom" else _far_pairs(recipe)[1]
+
+
 @prop(weight=2)
 def linear_time(k):
-    """O(n) time: Python lines counted at two sizes, then time compared with the reference on 10^5 nodes."""
-    counts = []
-    for spine in (10, 80):
-        # 20 nodes per spine node: 8x the nodes and 8x the depth (at most 90 levels).
-        recipe = Recipe("broom", 20 * spine, seed=spine, wide=True, spine=spine)
-        pairs = [_deep_pair(recipe)]
-        report = ask(k, recipe, pairs, count_lines=True).value
-        check_answers(k, recipe, pairs, report)
-        counts.append(report["lines"][0])
-    # 8x the nodes: a linear search does at most ~8x the lines; searching each subtree again
-    # at every level down the spine does ~64x.
-    ratio = counts[1] / max(counts[0], 1)
-    expect(ratio <= 16, "work must grow linearly with the number of nodes",
-           expected="at most ~8x the lines for 8x the nodes",
-           got=f"{ratio:.1f}x ({counts[0]} → {counts[1]} lines)")
-    _timed(k, BUSHY, _far_pairs(BUSHY), "a tree of 10^5 nodes (depth < 300)")
+    """O(n) time: lines counted at two sizes (broom, widest, chain), then time compared with the reference on 10^5 nodes."""
+    for kind, recipes_ in LINE_SHAPES.items():
+        counts = []
+        for recipe in recipes_:
+            pairs = [_worst_pair(recipe)]
+            report = ask(k, recipe, pairs, count_lines=True).value
+            check_answers(k, recipe, pairs, report, where=f" on a {kind} tree of {recipe.n} nodes")
+            counts.append(report["lines"][0])
+        # 8x the nodes: a linear search does at most ~8x the lines; searching each subtree again
+        # at every level, or rescanning a path, does ~64x.
+        ratio = counts[1] / max(counts[0], 1)
+        expect(ratio <= 16, f"work must grow linearly with the number of nodes ({kind} trees)",
+               expected="at most ~8x the lines for 8x the nodes",
+               got=f"{ratio:.1f}x ({counts[0]} → {counts[1]} lines, {recipes_[0].n} → {recipes_[1].n} nodes)")
+    # Far pairs make any search visit nearly every node; the deep pair makes a descent from the
+    # root go all the way down the 250-node spine.
+    _timed(k, BUSHY, _far_pairs(BUSHY) + [_deep_pair(BUSHY)], "a tree of 10^5 nodes (depth < 300)")

@@ -31,13 +31,48 @@ def merged(k, case):
     return out.args[0], out.args[2], out.value, expected, out
 
 
-def _big_case(seed, size):
-    """Two sorted runs of `size` values each, interleaved all along and with ties, made at C
-    speed from accumulated random gaps of 0..255 (sorting random values took 0.15 s here)."""
+def _run(rng, size, start):
+    """`size` non-decreasing values from `start` on, by accumulated random gaps of 0..255 (made at
+    C speed: sorting random values took 0.15 s here)."""
+    return list(accumulate(rng.randbytes(size), initial=start))[1:]
+
+
+# The layouts worst for time or extra space, each named as its failure report names it:
+#   interleaved — the runs alternate all along, with ties: every step compares;
+#   nums2_below — every nums2 value is below nums1's: nums1's values all move, then all of nums2
+#                 is left over (a leftover copied by slicing is a copy of nums2);
+#   nums1_empty — m = 0: all of nums2 is left over from the start;
+#   nums2_above — every nums2 value is above nums1's: nothing of nums1 moves (an attempt that
+#                 first moves nums1's values out of the way moves all of them for nothing).
+LAYOUTS = {
+    "interleaved": "runs interleaved all along",
+    "nums2_below": "every nums2 value below nums1's",
+    "nums1_empty": "nums1 empty (m = 0)",
+    "nums2_above": "every nums2 value above nums1's",
+}
+
+
+def _big_case(seed, size, layout="interleaved"):
+    """nums1, m, nums2, n for a layout; m = n = size (m = 0 and n = 2·size for nums1_empty)."""
     rng = random.Random(seed)
-    a = list(accumulate(rng.randbytes(size), initial=-10**9 + rng.randrange(256)))[1:]
-    b = list(accumulate(rng.randbytes(size), initial=-10**9 + rng.randrange(256)))[1:]
-    return a + [0] * size, size, b, size
+    low = -10**9 + rng.randrange(256)
+    if layout == "interleaved":
+        a, b = _run(rng, size, low), _run(rng, size, low)
+    elif layout == "nums2_below":
+        b = _run(rng, size, low)
+        a = _run(rng, size, b[-1] + 1)
+    elif layout == "nums2_above":
+        a = _run(rng, size, low)
+        b = _run(rng, size, a[-1] + 1)
+    elif layout == "nums1_empty":
+        a, b = [], _run(rng, 2 * size, low)
+    else:
+        raise ValueError(layout)
+    return a + [0] * len(b), len(a), b, len(b)
+
+
+def _where(case, layout):
+    return f"m = {case[1]}, n = {case[3]}, {LAYOUTS[layout]}"
 
 
 @prop(weight=4, given={"case": cases()}, examples=30)
@@ -70,46 +105,58 @@ def nums2_unchanged(k, case):
 
 @prop(weight=2)
 def constant_extra_space(k):
-    """O(1) extra space: no copy of either input (m = n = 20000)."""
-    case = _big_case(seed=88, size=20_000)
-    # 5 s is 30x what a linear merge needs here even under the memory probe.
-    out = k.invoke("merge", *case, return_args=True, probes=["python_peak_memory"], timeout=5)
-    expected = list(case[0])
-    k.ref.merge(expected, *case[1:])
-    expect(out.args[0] == expected, "nums1 must hold the sorted merge (m = n = 20000)")
-    peak = out.probes["python_peak_memory"]
-    # A copy of one 20000-value half alone is 160 KB of pointers; 64 KiB is room for a few
-    # temporaries and nothing proportional to the input.
-    expect(peak <= 64 * 1024, "extra memory must not grow with the input (no copies of nums1 or nums2)",
-           expected="≤ 64 KiB of extra allocations", got=f"{peak / 1024:.0f} KiB at m = n = 20000")
+    """O(1) extra space: no copy of either input, even a temporary one (m + n = 40000, every layout)."""
+    for layout in LAYOUTS:
+        case = _big_case(seed=88, size=20_000, layout=layout)
+        # 5 s is 30x what a linear merge needs here even under the memory probe.
+        out = k.invoke("merge", *case, return_args=True, probes=["python_peak_memory"], timeout=5)
+        expected = list(case[0])
+        k.ref.merge(expected, *case[1:])
+        expect(out.args[0] == expected, f"nums1 must hold the sorted merge ({_where(case, layout)})")
+        peak = out.probes["python_peak_memory"]
+        # A copy of 20000 values (the leftover of nums2, or nums1's values) alone is 160 KB of
+        # pointers; 64 KiB is room for a few temporaries and nothing proportional to the input.
+        expect(peak <= 64 * 1024,
+               "extra memory must not grow with the input: no copy of nums1 or nums2, not even of a "
+               "part (a slice such as nums2[:j + 1] or nums1[:m] is a new list)",
+               expected="≤ 64 KiB of extra allocations",
+               got=f"{peak / 1024:.0f} KiB at {_where(case, layout)}")
+
+
+def _line_counts(k, layout):
+    counts = []
+    for size in (500, 4000):
+        out = k.invoke("merge", *_big_case(seed=size, size=size, layout=layout), probes=["line_count"])
+        counts.append(out.probes["line_count"])
+    return counts
 
 
 @prop(weight=2)
 def linear_time(k):
-    """O(m + n) time: work grows linearly with the input (counted, then timed at m + n = 2·10^5)."""
-    counts = []
-    for size in (500, 4000):
-        out = k.invoke("merge", *_big_case(seed=size, size=size), probes=["line_count"])
-        counts.append(out.probes["line_count"])
-    # The probe stops counting at LINE_CAP, which a linear merge (~10 lines per value, 8000
-    # values) stays 25x below; reaching it is the verdict, never the call's time limit.
-    expect(counts[1] < LINE_CAP, "work must grow linearly with m + n",
-           expected="about 10 Python lines per value (≈ 40000 at m = n = 4000)",
-           got=f"at least {LINE_CAP} lines at m = n = 4000 ({counts[0]} at m = n = 500)")
-    # 8x the input: a linear merge does ~8x the lines, a quadratic one ~64x.
-    ratio = counts[1] / max(counts[0], 1)
-    expect(ratio <= 16, "work must grow linearly with m + n", expected="about 8x the lines for 8x the input",
-           got=f"{ratio:.1f}x ({counts[0]} → {counts[1]} lines)")
-    case = _big_case(seed=7, size=100_000)
+    """O(m + n) time: work grows linearly (lines counted in every layout, then timed at m + n = 2·10^5)."""
+    for layout in LAYOUTS:
+        counts = _line_counts(k, layout)
+        # The probe stops counting at LINE_CAP, which a linear merge (~10 lines per value, 8000
+        # values) stays 25x below; reaching it is the verdict, never the call's time limit.
+        expect(counts[1] < LINE_CAP, f"work must grow linearly with m + n ({LAYOUTS[layout]})",
+               expected="about 10 Python lines per value (≈ 80000 at m + n = 8000)",
+               got=f"at least {LINE_CAP} lines at m + n = 8000 ({counts[0]} at m + n = 1000)")
+        # 8x the input: a linear merge does ~8x the lines, a quadratic one ~64x.
+        ratio = counts[1] / max(counts[0], 1)
+        expect(ratio <= 16, f"work must grow linearly with m + n ({LAYOUTS[layout]})",
+               expected="about 8x the lines for 8x the input",
+               got=f"{ratio:.1f}x ({counts[0]} → {counts[1]} lines)")
+    # Timed where shifting costs most: every value of nums2 belongs in front of all of nums1's.
+    case = _big_case(seed=7, size=100_000, layout="nums2_below")
     import time
     t0 = time.perf_counter()
     k.ref.merge(list(case[0]), *case[1:])
     ref_seconds = time.perf_counter() - t0
     # Same input, same run, so machine load slows both: 10x the reference plus 1 s for moving
     # 2·10^5 values to the worker and back. Quadratic work hidden in C (a list.insert per value
-    # shifts the tail) takes several seconds at this size, well past it.
+    # shifts the tail) takes tens of seconds at this size, well past it.
     limit = 10 * ref_seconds + 1
     out = k.invoke("merge", *case, timeout=limit + 5)
     expect(out.elapsed <= limit, "must run in O(m + n) time",
            expected=f"≤ {limit:.1f} s (the reference takes {ref_seconds:.2f} s)",
-           got=f"{out.elapsed:.1f} s at m = n = 100000")
+           got=f"{out.elapsed:.1f} s at {_where(case, 'nums2_below')}")

@@ -24,8 +24,8 @@ def test_attempt_runs_in_another_process(catalog, toy, tmp_path):
     attempt = tmp_path / "pid.py"
     attempt.write_text("import os\n\ndef total(xs):\n    return os.getpid()\n\n"
                        "def add(a, b):\n    return a + b\n")
-    from checker.proxy import LoadSpec, Worker
-    w = Worker(LoadSpec(str(attempt), "toy", None, [], [], catalog.secret_paths(), 512, 10))
+    from checker.proxy import LoadSpec, WorkerProxy
+    w = WorkerProxy(LoadSpec(str(attempt), "toy", None, [], [], catalog.secret_paths(), 512, 10))
     try:
         pid = w.call("total", [[]], timeout=5).value
     finally:
@@ -37,8 +37,8 @@ def test_worker_environment_is_scrubbed(catalog, tmp_path, monkeypatch):
     monkeypatch.setenv("KATA_SECRET_TOKEN", "x")
     attempt = tmp_path / "env.py"
     attempt.write_text("import os\n\ndef total(xs):\n    return sorted(os.environ)\n")
-    from checker.proxy import LoadSpec, Worker
-    w = Worker(LoadSpec(str(attempt), "toy", None, [], [], catalog.secret_paths(), 512, 10))
+    from checker.proxy import LoadSpec, WorkerProxy
+    w = WorkerProxy(LoadSpec(str(attempt), "toy", None, [], [], catalog.secret_paths(), 512, 10))
     try:
         names = w.call("total", [[]], timeout=5).value
     finally:
