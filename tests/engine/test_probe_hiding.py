@@ -1,13 +1,13 @@
 """Attempts that try to hide from a probe: each is seen, or its tampering fails the property.
 
-Each attempt runs in a real worker (checker.proxy.Worker), so the tests cover the whole path:
-the probe in the worker, the tampering message in the reply, the failed property in the checker.
+Each attempt runs in a real worker (checker.proxy.WorkerProxy), so the tests cover the whole
+path: the probe in the worker, the tampering message in its reply, the failed property.
 """
 import textwrap
 
 import pytest
 
-from checker.proxy import AttemptAbort, LoadSpec, Worker
+from checker.proxy import AttemptAbort, LoadSpec, WorkerProxy
 
 MiB = 1 << 20
 
@@ -19,7 +19,7 @@ def call(tmp_path):
     def run(source, probe, *, fn="f", torch=False, args=()):
         path = tmp_path / "attempt.py"
         path.write_text(textwrap.dedent(source))
-        worker = Worker(LoadSpec(attempt=str(path), module="attempt", harness=None,
+        worker = WorkerProxy(LoadSpec(attempt=str(path), module="attempt", harness=None,
                                  preload=["torch"] if torch else [], forbidden=[], secret=[],
                                  memory_mb=2048, load_timeout=60))
         workers.append(worker)
@@ -155,7 +155,7 @@ def test_a_tampering_attempt_gets_a_fresh_worker(tmp_path):
     """The next call after a tampering one runs in a new process, measured from scratch."""
     path = tmp_path / "attempt.py"
     path.write_text("import sys\n\ndef f():\n    sys._getframe().f_trace = None\n" + LOOP + "\ndef g():\n" + LOOP)
-    worker = Worker(LoadSpec(attempt=str(path), module="attempt", harness=None, preload=[], forbidden=[],
+    worker = WorkerProxy(LoadSpec(attempt=str(path), module="attempt", harness=None, preload=[], forbidden=[],
                              secret=[], memory_mb=512, load_timeout=30))
     try:
         with pytest.raises(AttemptAbort):
@@ -165,3 +165,46 @@ def test_a_tampering_attempt_gets_a_fresh_worker(tmp_path):
         assert worker.starts == 2 and out.probes["line_count"] >= 10000
     finally:
         worker.stop()
+
+
+# ---- the katas: issue 10's cases 1 and 2, and their variants -----------------------------------
+def _run_only(kata_id, prop_name, attempt):
+    """One property of a real kata on one attempt file (a worker of its own)."""
+    from checker import runner
+    from checker.catalog import Catalog
+    from checker.suite import collect
+
+    catalog = Catalog()
+    kata = catalog.get(kata_id)
+    spec = LoadSpec(attempt=str(attempt), module=kata.id, harness=str(kata.harness) if kata.harness else None,
+                    preload=kata.preload, forbidden=kata.forbidden, secret=catalog.secret_paths(),
+                    memory_mb=kata.limits.memory_mb, load_timeout=kata.limits.load_timeout)
+    worker = WorkerProxy(spec)
+    try:
+        suite = runner.load_module(kata.suite, f"kata_suite_{kata.id}")
+        reference = runner.load_module(kata.reference, f"kata_reference_{kata.id}")
+        prop = next(p for p in collect(suite) if p.name == prop_name)
+        return runner.run_property(prop, worker, reference, kata, 1, None)
+    finally:
+        worker.stop()
+
+
+@pytest.mark.parametrize("kata_id, prop_name, attempt, status", [
+    # case 1: a plain forward inside the attempt's own saved_tensors_hooks
+    ("checkpointing", "memory_deep_stack", "mutants/own_hooks_plain.py", "fail"),
+    # its variant: every activation kept as a numpy copy on ctx, no tensor saved
+    ("checkpointing", "memory_deep_stack", "mutants/numpy_stash.py", "fail"),
+    ("checkpointing", "memory_deep_stack", "reference.py", "pass"),
+    # case 2: dense attention computed in numpy and converted back
+    ("flash_attention", "peak_memory", "mutants/numpy_dense.py", "fail"),
+    # dense torch attention with the dispatch modes switched off: seen by bytes, and as tampering
+    ("flash_attention", "peak_memory", "mutants/modes_off.py", "fail"),
+    ("flash_attention", "no_full_scores", "mutants/modes_off.py", "fail"),
+    ("flash_attention", "peak_memory", "reference.py", "pass"),
+])
+def test_kata_memory_properties_see_through_hiding(kata_id, prop_name, attempt, status):
+    from checker.catalog import PACKAGE_ROOT
+    result = _run_only(kata_id, prop_name, PACKAGE_ROOT / "solutions" / kata_id / attempt)
+    assert result.status == status, result.message
+    if attempt == "mutants/modes_off.py" and prop_name == "no_full_scores":
+        assert "dispatch" in result.message
