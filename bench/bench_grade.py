@@ -27,6 +27,7 @@ from pathlib import Path
 import hostile_kinds
 from checker import grade
 from checker.catalog import Catalog
+from checker.mutants import load_mutants, materialise
 
 
 def make_class(dest: Path, katas, n: int, outs, seed: int = 0) -> dict:
@@ -40,12 +41,12 @@ def make_class(dest: Path, katas, n: int, outs, seed: int = 0) -> dict:
         s.mkdir(parents=True)
         for k in katas:
             r = rng.random()
-            mutants = k.mutants()
+            mutants = load_mutants(k)
             if r < 0.4:
                 kind, made = "reference", {k.filename: k.reference.read_text()}
             elif r < 0.7 and mutants:
                 m = rng.choice(mutants)
-                kind, made = f"mutant {m.stem}", {k.filename: m.read_text()}
+                kind, made = f"mutant {m.name}", {k.filename: materialise(k, m)}
             elif r < 0.9:
                 kind, made = "stub", {k.filename: k.stub.read_text()}
             else:
@@ -53,7 +54,7 @@ def make_class(dest: Path, katas, n: int, outs, seed: int = 0) -> dict:
                     hostile = rng.sample(hostile_kinds.KINDS, len(hostile_kinds.KINDS))
                 name = hostile.pop()
                 kind = f"hostile {name}"
-                made = hostile_kinds.files(name, k, rng.choice(mutants).read_text(), outs)
+                made = hostile_kinds.files(name, k, materialise(k, rng.choice(mutants)), outs)
             for fname, text in made.items():
                 (s / fname).write_text(text)
             mix[(s.name, k.id)] = kind

@@ -5,7 +5,7 @@
     katas/<id>/stub.py     the starting point copied by `kata start`
     katas/<id>/suite.py    the hidden properties (checker side only)
     katas/<id>/harness.py  optional worker-side glue (builds inputs the attempt needs, e.g. trees)
-    solutions/<id>/reference.py, solutions/<id>/mutants/*.py
+    solutions/<id>/reference.py, solutions/<id>/mutants.toml (checker.mutants), alternatives/*.py
 """
 from __future__ import annotations
 
@@ -74,10 +74,6 @@ class Kata:
     def filename(self) -> str:
         """The attempt's file name in a workspace or a class submission folder."""
         return f"{self.id}.py"
-
-    def mutants(self) -> list[Path]:
-        d = self.solutions / "mutants"
-        return sorted(p for p in d.glob("*.py") if not p.name.startswith("_")) if d.is_dir() else []
 
     def version(self) -> str:
         """A hash of what decides a verdict: suite, harness, reference and metadata."""

@@ -44,20 +44,39 @@ def _kata(ctx, name):
 
 
 @main.command("list")
+@click.option("--markdown", is_flag=True,
+              help="The catalogue as the README's Markdown table (properties and mutants counted).")
 @click.pass_context
-def list_cmd(ctx):
+def list_cmd(ctx, markdown):
     """Every kata with its difficulty, topics and your progress."""
     from rich.table import Table
+    if markdown:
+        click.echo(_markdown_table(_catalog(ctx).all()))
+        return
     ws = ctx.obj["workspace"]
     table = Table(title="katas")
     for col in ("id", "title", "difficulty", "topics", "status"):
         table.add_column(col)
     colours = {"solved": "green", "not started": "dim"}
-    for k in _catalog(ctx).all():
+    katas = _catalog(ctx).all()
+    nxt = ws.next_kata(katas)
+    for k in katas:
         status = ws.status(k)
+        mark = "  [bold cyan]← next[/]" if nxt is not None and k.id == nxt.id else ""
         table.add_row(k.id, k.title, k.difficulty, ", ".join(k.topics),
-                      f"[{colours.get(status, 'yellow')}]{status}[/]")
+                      f"[{colours.get(status, 'yellow')}]{status}[/]{mark}")
     _console().print(table)
+
+
+def _markdown_table(katas) -> str:
+    """The README's kata table, derived from the katas themselves (so it cannot drift)."""
+    from checker.mutants import load_mutants
+    from checker.runner import suite_properties
+    rows = ["| kata | title | difficulty | topics | properties | mutants |", "|---|---|---|---|---|---|"]
+    for k in katas:
+        rows.append(f"| `{k.id}` | {k.title} | {k.difficulty} | {', '.join(k.topics)} | "
+                    f"{len(suite_properties(k))} | {len(load_mutants(k))} |")
+    return "\n".join(rows)
 
 
 def _catalog(ctx):
@@ -102,8 +121,12 @@ def start(ctx, name, force):
 @click.option("--reference", is_flag=True, help="Check the reference solution (for authors).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Repeat a run exactly.")
+@click.option("--repro", "repro_prop", default=None, metavar="PROP",
+              help="Print a standalone script that reproduces PROP's failure.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="With --repro: write the script to this file instead.")
 @click.pass_context
-def check(ctx, name, file_, reference, as_json, seed):
+def check(ctx, name, file_, reference, as_json, seed, repro_prop, out):
     """Run the hidden suite on your attempt and score it."""
     from checker import runner
     from checker.report import render
@@ -119,9 +142,18 @@ def check(ctx, name, file_, reference, as_json, seed):
             hint = "" if file_ else f" Run `kata start {kata.id}` first."
             raise UsageError(f"no attempt at {path}.{hint}")
         database = ws.database()
-    report = runner.check(ctx.obj["catalog"], kata, path, seed=seed, database=database)
-    if not reference and not file_:
+    if out and not repro_prop:
+        raise UsageError("--out goes with --repro PROP")
+    if repro_prop and repro_prop not in runner.property_names(kata):
+        raise UsageError(f"{kata.id} has no property '{repro_prop}' "
+                         f"(its properties: {', '.join(runner.property_names(kata))})")
+    report = runner.check(ctx.obj["catalog"], kata, path, seed=seed, database=database,
+                          repro=bool(as_json or repro_prop), only={repro_prop} if repro_prop else None)
+    if not reference and not file_ and not repro_prop:  # --repro runs one property: no score
         ws.record(kata.id, report.score)
+    if repro_prop:
+        from checker.repro import emit
+        sys.exit(emit(report, repro_prop, out, path))
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=1))
     else:
@@ -145,13 +177,25 @@ def hint(ctx, name):
 @main.command()
 @click.argument("names", nargs=-1)
 @click.option("--seeds", default="1,2,3", help="Seeds the reference must score 100 under.")
+@click.option("--show", "show_", metavar="MUTANT", default=None,
+              help="Print a mutant (or `all`) as a diff against the reference; runs nothing.")
+@click.option("--mutant", "only", metavar="MUTANT", multiple=True,
+              help="Check only these mutants (repeatable).")
+@click.option("--fix-spec", is_flag=True, help="Rewrite spec.md's property tables from the suites.")
 @click.pass_context
-def validate(ctx, names, seeds):
-    """For authors and CI: reference = 100, stub = 0, every mutant < 100."""
-    from rich.markup import escape
+def validate(ctx, names, seeds, show_, only, fix_spec):
+    """For authors and CI: reference and alternatives = 100, stub = 0, every mutant killed."""
     from checker.validate import validate_kata
     catalog = _catalog(ctx)
     katas = [_kata(ctx, n) for n in names] if names else catalog.all()
+    if show_:
+        _show_mutants(katas, show_)
+        return
+    if fix_spec:
+        from checker import spec_table
+        for kata in katas:
+            if spec_table.write(kata):
+                click.echo(f"rewrote the property table of {kata.spec}")
     try:
         seed_list = tuple(int(s) for s in seeds.split(","))
     except ValueError:
@@ -163,10 +207,27 @@ def validate(ctx, names, seeds):
         nonlocal failed
         failed += not r.ok
         mark = "[green]ok[/]" if r.ok else "[red bold]FAIL[/]"
-        console.print(f"{mark:>22} {r.kata:<16} {r.subject:<34} {r.score:>5g} {r.rule:<6} "
-                      f"[dim]{r.seconds:5.1f}s {escape(r.note)}[/]")
+        console.print(f"{mark:>22} {r.kata:<16} {r.subject:<34} {r.score:>5g} {r.rule:<9} "
+                      f"[dim]{r.seconds:5.1f}s[/] {escape(r.note)}", soft_wrap=True)  # one greppable line
 
+    from rich.markup import escape
     for kata in katas:
-        validate_kata(catalog, kata, seed_list, on_row=show_row)
+        validate_kata(catalog, kata, seed_list, on_row=show_row, only=set(only) or None)
     console.print(f"\n{'[green]all invariants hold' if not failed else f'[red]{failed} failed'}[/]")
     sys.exit(1 if failed else 0)
+
+
+def _show_mutants(katas, which):
+    from checker.mutants import MutantError, diff, load_mutants
+    shown = 0
+    for kata in katas:
+        try:
+            for m in load_mutants(kata):
+                if which in ("all", m.name):
+                    click.echo(f"# {kata.id} · {m.name}: {m.mistake}\n# killed by: {', '.join(m.killed_by)}")
+                    click.echo(diff(kata, m))
+                    shown += 1
+        except MutantError as exc:
+            raise UsageError(str(exc)) from None
+    if not shown:
+        raise UsageError(f"no mutant named '{which}' in {', '.join(k.id for k in katas)}")

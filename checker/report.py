@@ -17,6 +17,9 @@ class PropertyResult:
     expected: str | None = None    # the reference's value or the violated rule
     got: str | None = None         # what the attempt returned
     seconds: float = 0.0
+    call: str | None = None        # the failing call, as the attempt received it
+    repro: str | None = None       # a standalone script replaying it (checker.repro)
+    repro_note: str | None = None  # why there is no script
 
     @property
     def passed(self) -> bool:
@@ -33,6 +36,7 @@ class Report:
     flags: list[str] = field(default_factory=list)
     seconds: float = 0.0
     version: str = ""
+    diagnosis: list = field(default_factory=list)  # likely known mistakes (checker.diagnose)
 
     @property
     def score(self) -> float:
@@ -50,15 +54,18 @@ class Report:
         props = []
         for p in self.properties:
             d = asdict(p)
-            d["counterexample"] = ({"input": p.input, "expected": p.expected, "got": p.got}
+            d["counterexample"] = ({"input": p.input, "call": p.call, "expected": p.expected,
+                                    "got": p.got}
                                    if not p.passed and (p.input or p.expected or p.got) else None)
-            for k in ("input", "expected", "got"):
+            for k in ("input", "expected", "got", "call"):
                 d.pop(k)
             d["seconds"] = round(p.seconds, 3)
             props.append(d)
         return {"kata": self.kata, "score": self.score, "passed": self.passed, "seed": self.seed,
                 "attempt": self.attempt, "version": self.version, "error": self.error,
-                "flags": sorted(self.flags), "seconds": round(self.seconds, 3), "properties": props}
+                "flags": sorted(self.flags), "seconds": round(self.seconds, 3), "properties": props,
+                "diagnosis": [{k: d[k] for k in ("mutant", "why", "similarity")} | {"mistake": d["mistake"]}
+                              for d in self.diagnosis]}
 
 
 _MARK = {"pass": ("✓", "green"), "fail": ("✗", "red"), "error": ("!", "red"),
@@ -95,10 +102,14 @@ def render(report: Report, console) -> None:
             continue
         first_with.setdefault(p.message, p.name)
         console.print(escape(p.message.rstrip()), highlight=False)
-        for label, text in (("input", p.input), ("expected", p.expected), ("got", p.got)):
+        for label, text in (("input", p.input), ("call", p.call), ("expected", p.expected),
+                            ("got", p.got)):
             if text:
                 console.print(f"  [bold]{label:>8}:[/] " + escape(text).replace("\n", "\n" + " " * 12),
                               highlight=False)
+    for i, d in enumerate(report.diagnosis):
+        lead = "\n[bold]This looks like a known mistake:[/]" if i == 0 else "  or:"
+        console.print(f"{lead} {escape(d['mistake'])}  [dim]({escape(d['why'])})[/]", highlight=False)
     colour = "green" if report.passed else ("yellow" if report.score else "red")
     n_pass = sum(p.passed for p in report.properties)
     console.print(f"\n[{colour} bold]Score: {report.score:g}/100[/]  "

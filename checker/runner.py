@@ -35,14 +35,25 @@ def load_module(path: Path, name: str):
     return _modules[key]
 
 
+def suite_properties(kata: Kata):
+    """The scored properties of a kata's hidden suite, in definition order (checker side)."""
+    return collect(load_module(kata.suite, f"kata_suite_{kata.id}"))
+
+
+def property_names(kata: Kata) -> list[str]:
+    return [p.name for p in suite_properties(kata)]
+
+
 def new_seed() -> int:
     return random.SystemRandom().randrange(1, 2**31)
 
 
 def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = None,
-          database=None, sandbox: Sandbox | None = None, on_property=None) -> Report:
+          database=None, sandbox: Sandbox | None = None, on_property=None, repro=False, only=None) -> Report:
     """Score `attempt` on `kata`. database: a hypothesis example database, or None; sandbox:
-    how a grader isolates a stranger's attempt (None: a plain worker, as for `kata check`)."""
+    how a grader isolates a stranger's attempt (None: a plain worker, as for `kata check`).
+    repro: write a reproduction script for each failed property (checker.repro).
+    only: run just these properties (by name), e.g. the one a repro is asked for."""
     seed = new_seed() if seed is None else seed
     t0 = time.perf_counter()
     spec = LoadSpec(attempt=str(Path(attempt).resolve()), module=kata.id,
@@ -53,9 +64,8 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
     report = Report(kata=kata.id, seed=seed, attempt=str(attempt), properties=[], version=kata.version())
     try:
         worker.begin()  # the worker loads its modules while the checker loads the suite
-        suite = load_module(kata.suite, f"kata_suite_{kata.id}")
+        props = [p for p in suite_properties(kata) if only is None or p.name in only]
         reference = load_module(kata.reference, f"kata_reference_{kata.id}")
-        props = collect(suite)
         try:
             worker.ensure()
         except (LoadFailed, AttemptAbort) as exc:
@@ -69,11 +79,28 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
             report.properties.append(result)
             if on_property:
                 on_property(result)
+        if repro:
+            _attach_repros(report, kata, seed, reference, spec)
+        from checker.diagnose import diagnose
+        report.diagnosis = diagnose(kata, report)
     finally:
         worker.stop()
         report.flags = sorted(set(report.flags) | worker.flags)
         report.seconds = time.perf_counter() - t0
     return report
+
+
+def _attach_repros(report, kata, seed, reference, spec):
+    from dataclasses import replace
+
+    from checker import repro
+
+    def reference_worker():
+        w = WorkerProxy(replace(spec, attempt=str(kata.reference.resolve())))
+        w.ensure()
+        return w
+    repro.attach(report.properties, kata=kata, seed=seed, reference=reference,
+                 reference_worker=reference_worker)
 
 
 def _no_local_constants():
@@ -129,8 +156,10 @@ def run_property(p, worker, reference, kata, seed, database) -> PropertyResult:
         if smallest.failure is not None and exc.status == "timeout":
             # Ran out of time while shrinking: report the smallest failure seen so far.
             _fill_failure(result, smallest.failure, smallest.input)
+            _note_call(result, smallest.calls, smallest.failure, reference)
         else:
             result.input = smallest.current
+            _note_call(result, ctx.calls, exc, reference)
     except Flaky as exc:
         result.status = "fail"
         result.message = ("the attempt gave different results on the same input "
@@ -140,8 +169,18 @@ def run_property(p, worker, reference, kata, seed, database) -> PropertyResult:
         result.message = f"suite error ({type(exc).__name__}): {exc}"
     except Exception as exc:  # a failed property: AssertionError, AttemptRaised, anything else
         _fill_failure(result, exc, _falsifying(lines) or smallest.current)
+        _note_call(result, ctx.calls, exc, reference)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _note_call(result, calls, exc, reference):
+    """The failing call as the attempt received it (the last request before the failure), and
+    what a reproduction script needs (checker.repro), kept off the dataclass fields."""
+    if calls:
+        from checker import repro
+        result.call = repro.describe_call(calls[-1], reference)
+        result._failure = repro.Failure(list(calls), exc, reference)
 
 
 def _fill_failure(result, exc, input_text):
@@ -170,6 +209,7 @@ class _Smallest:
         self._drawn = None
         self.input = None
         self.failure = None
+        self.calls = []
 
     @property
     def current(self):
@@ -179,12 +219,13 @@ class _Smallest:
         @functools.wraps(fn)
         def body(k, **drawn):
             self._drawn = drawn
+            k.calls = []  # each example's own requests: the failing call is the last of them
             try:
                 return fn(k, **drawn)
             except Exception as exc:
                 text = _format_args(drawn)
                 if self.input is None or len(text) <= len(self.input):
-                    self.input, self.failure = text, exc
+                    self.input, self.failure, self.calls = text, exc, k.calls
                 raise
         return body
 

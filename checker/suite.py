@@ -26,22 +26,28 @@ _MISSING = object()
 
 
 class Failed(AssertionError):
-    """A violated rule, with what was expected and what the attempt gave."""
+    """A violated rule, with what was expected and what the attempt gave.
 
-    def __init__(self, rule: str, expected=_MISSING, got=_MISSING):
+    The raw values are kept too (`expected_value`, `got_value`) with `compare`, how they were
+    compared ({"kind": "close", "rtol", "atol"}; None: plain equality): a reproduction script
+    (checker.repro) finds `got` in the failing call's outcome and embeds `expected` as data.
+    """
+
+    def __init__(self, rule: str, expected=_MISSING, got=_MISSING, compare=None):
         super().__init__(rule)
         self.rule = rule
+        self.expected_value, self.got_value, self.compare = expected, got, compare
         self.expected = None if expected is _MISSING else show(expected)
         self.got = None if got is _MISSING else show(got)
 
 
-def fail(rule: str, *, expected=_MISSING, got=_MISSING):
-    raise Failed(rule, expected, got)
+def fail(rule: str, *, expected=_MISSING, got=_MISSING, compare=None):
+    raise Failed(rule, expected, got, compare)
 
 
-def expect(ok, rule: str, *, expected=_MISSING, got=_MISSING):
+def expect(ok, rule: str, *, expected=_MISSING, got=_MISSING, compare=None):
     if not ok:
-        raise Failed(rule, expected, got)
+        raise Failed(rule, expected, got, compare)
 
 
 _repr = reprlib.Repr()
@@ -57,6 +63,18 @@ def show(value) -> str:
         return value if len(value) <= 600 else value[:600] + "…"
     text = _repr.repr(value)
     return text if len(text) <= 600 else text[:600] + "…"
+
+
+@dataclass
+class Call:
+    """One request a property made of the worker, kept for the failure report and the repro."""
+    via: str                  # "attempt" (the attempt's function) or "harness" (harness.py's)
+    fn: str
+    args: tuple
+    kwargs: dict
+    return_args: bool = False
+    outcome: Outcome | None = None
+    raised: AttemptRaised | None = None
 
 
 @dataclass
@@ -116,6 +134,7 @@ class Context:
         self.attempt = _AttemptFunctions(self)
         self._deadline = time.monotonic() + budget
         self._budget = budget
+        self.calls: list[Call] = []   # this example's requests, in order (the runner resets it)
 
     def __repr__(self):
         return "k"
@@ -129,12 +148,24 @@ class Context:
 
     def invoke(self, fn: str, *args, probes=(), return_args=False, timeout=None, **kwargs) -> Outcome:
         """Call the attempt's `fn` in the worker; the Outcome has value, args after, probes, elapsed."""
-        return self._worker.call(fn, args, kwargs, timeout=self._timeout(timeout), probes=probes,
-                                 return_args=return_args)
+        call = Call("attempt", fn, args, kwargs, return_args)
+        return self._record(call, lambda: self._worker.call(
+            fn, args, kwargs, timeout=self._timeout(timeout), probes=probes, return_args=return_args))
 
     def harness(self, fn: str, *args, timeout=None, **kwargs) -> Outcome:
         """Run `fn(attempt_module, *args, **kwargs)` from the kata's harness.py in the worker."""
-        return self._worker.harness(fn, args, kwargs, timeout=self._timeout(timeout))
+        call = Call("harness", fn, args, kwargs)
+        return self._record(call, lambda: self._worker.harness(fn, args, kwargs,
+                                                               timeout=self._timeout(timeout)))
+
+    def _record(self, call, request):
+        self.calls.append(call)
+        try:
+            call.outcome = request()
+        except AttemptRaised as exc:
+            call.raised = exc
+            raise
+        return call.outcome
 
     def fresh(self):
         """End the current worker; the next call starts a new one."""
@@ -148,6 +179,8 @@ class Context:
         except AttemptRaised as exc:
             if not exc.is_a(type_name):
                 fail(rule or f"should raise {type_name}", expected=type_name,
-                     got=f"{exc.type_name}: {exc.message.splitlines()[-1]}")
+                     got=f"{exc.type_name}: {exc.message.splitlines()[-1]}",
+                     compare={"kind": "raises", "type": type_name})
             return
-        fail(rule or f"should raise {type_name}", expected=f"{type_name} raised", got="no exception")
+        fail(rule or f"should raise {type_name}", expected=f"{type_name} raised", got="no exception",
+             compare={"kind": "raises", "type": type_name})

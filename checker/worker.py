@@ -239,10 +239,14 @@ def _limit(which, value):
 
 
 def _import_path(name, path):
+    """Import a file from its source, never from cached bytecode: an attempt saved twice within
+    the same second with the same size would otherwise run from its stale .pyc."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    with open(path, "rb") as f:
+        code = compile(f.read(), path, "exec", dont_inherit=True)
+    exec(code, module.__dict__)
     return module
 
 

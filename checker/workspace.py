@@ -1,7 +1,8 @@
 """The learner's workspace: attempt files, progress, hints seen, and the example database.
 
     <workspace>/<kata>.py          the attempt (`kata start` copies the stub here)
-    <workspace>/.kata/state.json   best score, attempts and hints seen, per kata
+    <workspace>/.kata/state.json   best score, attempts and hints seen, per kata; the kata last
+                                   started or checked ("_last", the default of `kata watch`)
     <workspace>/.kata/examples/    hypothesis's example database: failures replay first next time
 
 The workspace is `--workspace DIR`, else $KATA_WORKSPACE, else ./kata-workspace.
@@ -54,6 +55,27 @@ class Workspace:
         entry["attempts"] = entry.get("attempts", 0) + 1
         entry["best"] = max(entry.get("best", 0), score)
         entry["last"] = score
+        state["_last"] = kata_id
+        self._save(state)
+
+    def last_kata(self) -> str | None:
+        """The kata last started or checked here."""
+        last = self.state().get("_last")
+        return last if isinstance(last, str) else None
+
+    def solved(self, kata_id: str) -> bool:
+        entry = self.state().get(kata_id, {})
+        return isinstance(entry, dict) and entry.get("best") == 100
+
+    def next_kata(self, katas):
+        """The first kata (in the order given: the catalogue's) not solved yet, or None."""
+        return next((k for k in katas if not self.solved(k.id)), None)
+
+    def note_solution_forced(self, kata_id: str):
+        """`kata solution --force` before solving: kept, so a teacher or the learner sees it."""
+        state = self.state()
+        entry = state.setdefault(kata_id, {})
+        entry["solution_forced"] = entry.get("solution_forced", 0) + 1
         self._save(state)
 
     def next_hint(self, kata_id: str, total: int) -> int:
@@ -68,6 +90,7 @@ class Workspace:
 
     def status(self, kata) -> str:
         entry = self.state().get(kata.id, {})
+        entry = entry if isinstance(entry, dict) else {}
         if entry.get("best") == 100:
             return "solved"
         if "best" in entry:
@@ -84,4 +107,7 @@ class Workspace:
         if target.exists():
             shutil.copy2(target, target.with_suffix(".py.bak"))  # --force still keeps the old work
         shutil.copyfile(kata.stub, target)
+        state = self.state()
+        state["_last"] = kata.id
+        self._save(state)
         return target

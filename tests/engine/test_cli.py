@@ -90,6 +90,7 @@ def test_validate_fails_when_a_mutant_survives(tmp_path):
     import shutil
     root = tmp_path / "root"
     shutil.copytree(FIXTURES / "root", root)
-    shutil.copy(root / "solutions/toy/reference.py", root / "solutions/toy/mutants/same.py")
+    with open(root / "solutions/toy/mutants.toml", "a") as f:
+        f.write('\n[[mutant]]\nname = "same"\nmistake = "m"\nkilled_by = ["adds"]\nedits = [{ old = "a + b", new = "b + a" }]\n')
     r = CliRunner().invoke(main, ["--root", str(root), "validate", "toy"])
     assert r.exit_code == 1 and "FAIL" in r.output and "mutant same" in r.output

@@ -18,7 +18,8 @@ def test_json_report_has_the_documented_fields(check):
     for p in data["properties"]:
         assert {"name", "weight", "status", "message"} <= set(p)
     failing = [p for p in data["properties"] if p["status"] != "pass"]
-    assert failing[0]["counterexample"] == {"input": "xs=[0, 0, 0]", "expected": "0", "got": "1"}
+    assert failing[0]["counterexample"] == {"input": "xs=[0, 0, 0]", "call": "total(xs=[0, 0, 0])",
+                                            "expected": "0", "got": "1"}
     json.dumps(data)  # serialisable as it is
 
 

@@ -1,5 +1,3 @@
-"""Runs every segment but the last under no_grad and never recomputes them: the early layers and x
-get no gradient."""
 import torch
 
 

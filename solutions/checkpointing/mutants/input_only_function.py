@@ -1,5 +1,3 @@
-"""torch's old reentrant design: the Function's only tensor input is x, so when x does not
-require grad the output does not either and the parameters get no gradient."""
 import torch
 
 

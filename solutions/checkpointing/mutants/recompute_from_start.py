@@ -1,5 +1,3 @@
-"""Keeps only x and recomputes each segment's input from the very first layer in backward: right
-gradients, but early layers run once per later segment (quadratic work)."""
 import torch
 
 

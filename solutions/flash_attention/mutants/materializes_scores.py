@@ -1,4 +1,3 @@
-"""Materialises the whole Nq × Nk score matrix (right values, O(N²) memory)."""
 import math
 
 import torch

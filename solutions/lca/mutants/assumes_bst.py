@@ -1,6 +1,3 @@
-"""Treats the tree as a binary search tree (LeetCode 235): walks down by comparing values."""
-
-
 def lowest_common_ancestor(root, p, q):
     node = root
     while node is not None:

@@ -1,8 +1,3 @@
-"""O(1)-space Morris in-order walk (the answer is the shallowest node between p and q in
-in-order), but it returns as soon as it knows, leaving its temporary right-pointer threads in
-the tree."""
-
-
 def lowest_common_ancestor(root, p, q):
     cur, depth = root, 0
     first = best = None

@@ -1,7 +1,3 @@
-"""Iterative DFS that pushes (child, path + [child]): no recursion and the right answer, but each
-push copies the whole path, O(n · depth) time (quadratic on a chain)."""
-
-
 def lowest_common_ancestor(root, p, q):
     stack, paths = [(root, [root])], {}
     while stack:

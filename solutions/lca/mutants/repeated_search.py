@@ -1,7 +1,3 @@
-"""Walks down from the root, searching the left subtree again at every level to see where p and
-q are: right answers in O(n * depth) time."""
-
-
 def _contains(top, target):
     stack = [top]
     while stack:

@@ -1,6 +1,3 @@
-"""Only recognises a node with p on one side and q on the other: misses p above q and p is q."""
-
-
 def lowest_common_ancestor(root, p, q):
     # Post-order with an explicit stack; found[node] = how many of p, q lie strictly below it.
     found = {}

@@ -1,7 +1,3 @@
-"""The textbook recursion: right answers, but one Python frame per level, so a chain 10^5 deep
-raises RecursionError."""
-
-
 def lowest_common_ancestor(root, p, q):
     if root is None or root is p or root is q:
         return root

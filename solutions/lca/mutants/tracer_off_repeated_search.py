@@ -1,5 +1,3 @@
-"""Switches the line counter off with sys.settrace(None), then descends from the root searching
-the left subtree for p and q at every level: O(n · depth) work the count never sees."""
 import sys
 
 

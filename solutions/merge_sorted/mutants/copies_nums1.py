@@ -1,6 +1,3 @@
-"""Right values, but copies nums1's values first: O(m) extra space."""
-
-
 def merge(nums1, m, nums2, n):
     head = nums1[:m]
     i = j = 0

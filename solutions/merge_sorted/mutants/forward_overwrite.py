@@ -1,6 +1,3 @@
-"""Merges from the front, writing into nums1 over values it has not read yet."""
-
-
 def merge(nums1, m, nums2, n):
     i = j = k = 0
     while j < n:

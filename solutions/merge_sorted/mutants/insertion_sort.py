@@ -1,6 +1,3 @@
-"""Appends nums2 into the free slots, then insertion-sorts: right values, O((m + n)^2) time."""
-
-
 def merge(nums1, m, nums2, n):
     for j in range(n):
         nums1[m + j] = nums2[j]

@@ -1,7 +1,3 @@
-"""Inserts each value of nums2 at its place with list.insert: few Python steps, but every insert
-shifts the tail in C, so the time is O((m + n)^2)."""
-
-
 def merge(nums1, m, nums2, n):
     del nums1[m:]
     i = 0

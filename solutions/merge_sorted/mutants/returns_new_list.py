@@ -1,6 +1,3 @@
-"""Builds the merged list and returns it instead of filling nums1 in place."""
-
-
 def merge(nums1, m, nums2, n):
     out, i, j = [], 0, 0
     while i < m or j < n:

@@ -1,7 +1,3 @@
-"""Moves nums1's values to the back with nums1[n:] = nums1[:m], then merges from the front: the
-right values in linear time, but the slice is a temporary copy of all m values."""
-
-
 def merge(nums1, m, nums2, n):
     nums1[n:] = nums1[:m]
     i, j = n, 0
