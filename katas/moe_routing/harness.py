@@ -9,7 +9,7 @@ An experts recipe: {"E": int, "d": int, "seed": int, "hidden": int, "depth": int
 """
 import torch
 
-from checker.probes import TensorSizes
+from checker.probes import PeakMemory, TensorSizes
 from katas._shared.torch_builders import seeded_mlp
 
 # Small tensors and many tiny ops: thread hand-offs cost more than the math on a busy machine.
@@ -61,13 +61,14 @@ def layer_run(attempt, x, router_weight, recipe, k, upstream, **kwargs):
             "param_grads": [_plain(p.grad) for p in params]}
 
 
-def layer_sizes(attempt, x, router_weight, recipe, k, **kwargs):
-    """moe_layer under the tensor-size probe (no autograd: the forward's own tensors only)."""
+def layer_memory(attempt, x, router_weight, recipe, k, **kwargs):
+    """moe_layer under both memory probes, without autograd (the forward's own memory only):
+    peak bytes alive from any library (PeakMemory) and the largest torch tensor (TensorSizes)."""
     experts = [Recorded(m) for m in build_experts(recipe, x.dtype)]
-    probe = TensorSizes()
-    with torch.no_grad(), probe:
+    peak, sizes = PeakMemory(), TensorSizes()
+    with torch.no_grad(), peak, sizes:
         y = attempt.moe_layer(x, router_weight, experts, k, **kwargs)
-    return {"y": _plain(y), "sizes": probe.result(), "calls": [list(e.rows) for e in experts]}
+    return {"y": _plain(y), "sizes": sizes.result(), "peak": peak.result()}
 
 
 def aux_loss_run(attempt, logits, experts, num_experts):

@@ -528,14 +528,19 @@ def big_inputs(skewed):
 
 @prop(weight=3, given=None)
 def memory(k):
-    """T = 4096, E = 64, k = 2, d = 32: no tensor of T·E·d elements (balanced at factor 1.25; skewed, dropless)."""
-    limit = BIG["T"] * BIG["E"] * BIG["d"]
-    recipe = {"E": BIG["E"], "d": BIG["d"], "seed": 11, "hidden": BIG["d"], "depth": 1, "act": "tanh"}
+    """T = 4096, E = 64, k = 2, d = 32: no T·E·d tensor, peak < 32 MiB (balanced at factor 1.25; skewed, dropless)."""
+    T, E, d = BIG["T"], BIG["E"], BIG["d"]
+    limit = T * E * d
+    # One float32 (T, E, d) tensor: 32 MiB. Measured in the worker, the reference peaks at ~7 MiB
+    # here and the correct alternatives at 4-14 MiB (float64 scores, int64 (T·k, E) one-hots and
+    # their cumsum); a (T, E, capacity) one-hot is >= 40 MiB even as bytes, torch or numpy alike.
+    peak_limit = limit * 4
+    recipe = {"E": E, "d": d, "seed": 11, "hidden": d, "depth": 1, "act": "tanh"}
     for skewed, cf in ((False, 1.25), (True, None)):
         x, W = big_inputs(skewed)
-        what = (f"moe_layer at T={BIG['T']}, E={BIG['E']}, k=2, d={BIG['d']}, capacity_factor={cf}, "
+        what = (f"moe_layer at T={T}, E={E}, k=2, d={d}, capacity_factor={cf}, "
                 + ("every token routed to experts 0 and 1" if skewed else "a balanced router"))
-        out = k.harness("layer_sizes", x, W, recipe, BIG["k"], capacity_factor=cf, timeout=60).value
+        out = k.harness("layer_memory", x, W, recipe, BIG["k"], capacity_factor=cf, timeout=60).value
         with torch.no_grad():
             want = k.ref.moe_layer(x, W, build_experts(recipe, torch.float32), BIG["k"], capacity_factor=cf)
         _shape(out["y"], tuple(want.shape), what)
@@ -543,13 +548,18 @@ def memory(k):
         # weighted terms per token, ~1e-6 relative; a wrong token is off by O(1).
         check_close(out["y"], want, rtol=1e-4, atol=1e-4, what=what + " (the result must be right at "
                     "this size too)")
-        sizes = out["sizes"]
+        sizes, peak = out["sizes"], out["peak"]["peak_bytes"]
         expect(sizes["max_numel"] < limit,
                f"{what} made a tensor as large as every expert applied to every token: group the "
                "T·k assignments by expert (a sort, or one index list per expert) instead of a "
                "(T, E, capacity) one-hot, an (E, T, d) stack or a buffer padded to the busiest expert",
                expected=f"every tensor < T·E·d = {limit} elements",
                got=f"{sizes['max_numel']} elements, made by aten.{sizes['max_op']}")
+        expect(peak < peak_limit,
+               f"{what} had {peak / 2**20:.1f} MiB alive at its peak (numpy and Python memory "
+               "count too): nothing of the size of T·E·d or T·E·capacity should exist",
+               expected=f"< {peak_limit / 2**20:.0f} MiB (one float32 T × E × d tensor)",
+               got=f"{peak / 2**20:.1f} MiB")
 
 
 # ---- contract details ---------------------------------------------------------------------------
