@@ -109,8 +109,10 @@ def test_watch_exits_cleanly_on_ctrl_c(tmp_path):
     ws.mkdir()
     (ws / "toy.py").write_text(RIGHT)
     env = dict(os.environ, PYTHONUNBUFFERED="1", KATA_ROOT=ROOT)
+    # SIGINT at its default, as in a terminal (a background CI job may have it ignored).
     proc = subprocess.Popen([sys.executable, "-m", "checker", "-w", str(ws), "watch", "toy"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         for line in proc.stdout:
             if line.startswith("Score:"):
