@@ -44,10 +44,15 @@ def _kata(ctx, name):
 
 
 @main.command("list")
+@click.option("--markdown", is_flag=True,
+              help="The catalogue as the README's Markdown table (properties and mutants counted).")
 @click.pass_context
-def list_cmd(ctx):
+def list_cmd(ctx, markdown):
     """Every kata with its difficulty, topics and your progress."""
     from rich.table import Table
+    if markdown:
+        click.echo(_markdown_table(_catalog(ctx).all()))
+        return
     ws = ctx.obj["workspace"]
     table = Table(title="katas")
     for col in ("id", "title", "difficulty", "topics", "status"):
@@ -61,6 +66,17 @@ def list_cmd(ctx):
         table.add_row(k.id, k.title, k.difficulty, ", ".join(k.topics),
                       f"[{colours.get(status, 'yellow')}]{status}[/]{mark}")
     _console().print(table)
+
+
+def _markdown_table(katas) -> str:
+    """The README's kata table, derived from the katas themselves (so it cannot drift)."""
+    from checker.mutants import load_mutants
+    from checker.runner import suite_properties
+    rows = ["| kata | title | difficulty | topics | properties | mutants |", "|---|---|---|---|---|---|"]
+    for k in katas:
+        rows.append(f"| `{k.id}` | {k.title} | {k.difficulty} | {', '.join(k.topics)} | "
+                    f"{len(suite_properties(k))} | {len(load_mutants(k))} |")
+    return "\n".join(rows)
 
 
 def _catalog(ctx):
