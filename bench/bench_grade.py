@@ -4,7 +4,7 @@
     python bench/bench_grade.py --students 10 --katas merge_sorted,lca --runs 1
 
 Each student gets, per kata, the reference, a mutant, the stub or a hostile submission (a fixed,
-seeded mix: 40% reference, 30% mutants, 20% stubs, 10% hostile, every kind of hostile_kinds.py at
+seeded mix: 40% reference, 30% mutants, 20% stubs, 10% hostile, every kind of tests/hostile_kinds.py at
 least once; each must be contained and carry its flag). Overhead of a check = its wall
 time in the grading slot (worker fork, sandbox, load, every request's round trip, stop and
 process sweep) minus the sum of its properties' own seconds as the runner measures them; load
@@ -24,15 +24,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import hostile_kinds
-from checker import grade
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/hostile_kinds.py: the one table
+from tests import hostile_kinds  # noqa: E402
+from checker import grading as grade
 from checker.catalog import Catalog
 from checker.mutants import load_mutants, materialise
 
 
 def make_class(dest: Path, katas, n: int, outs, seed: int = 0) -> dict:
     """Fill dest/<student>/ and return {(student, kata): kind}. Hostile slots take the kinds of
-    hostile_kinds.py in a shuffled cycle, so each kind appears at least once in 32 hostile slots."""
+    tests/hostile_kinds.py in a shuffled cycle, so each kind appears at least once in 32 hostile slots."""
     rng = random.Random(seed)
     hostile = []
     mix = {}
@@ -51,7 +52,7 @@ def make_class(dest: Path, katas, n: int, outs, seed: int = 0) -> dict:
                 kind, made = "stub", {k.filename: k.stub.read_text()}
             else:
                 if not hostile:
-                    hostile = rng.sample(hostile_kinds.KINDS, len(hostile_kinds.KINDS))
+                    hostile = rng.sample(hostile_kinds.NAMES, len(hostile_kinds.NAMES))
                 name = hostile.pop()
                 kind = f"hostile {name}"
                 made = hostile_kinds.files(name, k, materialise(k, rng.choice(mutants)), outs)
@@ -71,15 +72,15 @@ def check_hostile(mix, grades) -> list[str]:
         seen.add(name)
         entry = grades["students"][s]
         score = entry["reports"][k]["score"]
-        limit = 0 if name not in hostile_kinds.MUTANT else 99.99
+        limit = 99.99 if hostile_kinds.KINDS[name].where == "mutant" else 0
         if score > limit:
             problems.append(f"{s} {k} {name}: score {score} > {limit}")
-        flag = hostile_kinds.FLAG[name]
-        if f"{k}:{flag}" not in entry["flags"]:
-            problems.append(f"{s} {k} {name}: flags {entry['flags']} lack {flag}")
-    missing = set(hostile_kinds.KINDS) - seen
+        lacking = [f for f in hostile_kinds.FLAGS[name] if f"{k}:{f}" not in entry["flags"]]
+        if lacking:
+            problems.append(f"{s} {k} {name}: flags {entry['flags']} lack {lacking}")
+    missing = set(hostile_kinds.NAMES) - seen
     # A small class (--students 5) has fewer hostile slots than kinds: only a full cycle must cover all.
-    if missing and sum(kind.startswith("hostile ") for kind in mix.values()) >= len(hostile_kinds.KINDS):
+    if missing and sum(kind.startswith("hostile ") for kind in mix.values()) >= len(hostile_kinds.NAMES):
         problems.append(f"kinds not in the class: {sorted(missing)}")
     return problems
 
@@ -112,7 +113,7 @@ def main():
                                       jobs=args.jobs, seed=1, progress=sys.stderr.isatty()))
         walls.append(time.perf_counter() - t0)
         print(f"run {run + 1}: {walls[-1]:.1f} s wall, {res.graded} checks, "
-              f"{len(res.not_graded)} not graded")
+              f"{len(res.ungraded)} ungraded")
     rows = (outs[0] / "timings.csv").read_text().splitlines()[1:]
     books_json = [json.loads((o / "grades.json").read_text()) for o in outs]
     grades = books_json[0]

@@ -1,5 +1,6 @@
 """The `kata` command line (click). Exit codes: 0 success, 1 a check below 100 or a failed
-validation, 2 a usage error (unknown kata, missing file, bad option)."""
+validation, 2 a usage error (unknown kata, missing file, bad option), 3 an internal error of the
+checker (`kata check` gives no score then: the engine failed, not the attempt)."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,9 @@ from checker.workspace import Workspace, locate
 
 class UsageError(click.UsageError):
     exit_code = 2
+
+
+INTERNAL_ERROR = 3
 
 
 def _console():
@@ -149,7 +153,7 @@ def check(ctx, name, file_, reference, as_json, seed, repro_prop, out):
                          f"(its properties: {', '.join(runner.property_names(kata))})")
     report = runner.check(ctx.obj["catalog"], kata, path, seed=seed, database=database,
                           repro=bool(as_json or repro_prop), only={repro_prop} if repro_prop else None)
-    if not reference and not file_ and not repro_prop:  # --repro runs one property: no score
+    if not reference and not file_ and not repro_prop and report.graded:  # --repro: one property, no score
         ws.record(kata.id, report.score)
     if repro_prop:
         from checker.repro import emit
@@ -158,7 +162,7 @@ def check(ctx, name, file_, reference, as_json, seed, repro_prop, out):
         click.echo(json.dumps(report.to_json(), indent=1))
     else:
         render(report, _console())
-    sys.exit(0 if report.passed else 1)
+    sys.exit(INTERNAL_ERROR if report.engine_error else 0 if report.passed else 1)
 
 
 @main.command()

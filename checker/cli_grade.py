@@ -1,7 +1,10 @@
 """`kata grade`, `kata grade-merge` and `kata gradescope ...`: the instructor's commands.
 
-Registered by checker/commands.py. Errors in the input (missing
-folder, bad --shard, unknown kata) exit with code 2 and one clear line, never a traceback.
+Registered by checker/commands.py. Exit codes of `kata grade`: 0 every pair graded (whatever the
+scores), 1 some pairs could not be graded (the engine failed on them; listed, retried by the next
+run), 2 a usage error (missing folder, bad --shard, unknown kata) or a kata's reference below 100
+in the grading sandbox (the canary: nothing is graded), 130 interrupted. Errors are one clear
+line (the canary adds the engine's traceback), never the grader's own traceback.
 """
 from __future__ import annotations
 
@@ -43,27 +46,39 @@ def grade(ctx, submissions, katas, out, jobs, seed, shard, hide_details, fresh, 
 
     Interrupted runs resume: finished (student, kata) pairs whose file did not change are kept.
     """
-    from checker import grade as g
+    from checker import grading as g
+    from checker.grading import summary
     console = _console()
     try:
         opts = g.Options(submissions=submissions, out=out, katas=_split(katas) or None, seed=seed,
                          jobs=jobs, shard=g.parse_shard(shard), hide=_split(hide_details),
                          root=_root(ctx), uid_base=uid_base, fresh=fresh, progress=not no_progress)
         result = g.run(opts, console)
+    except g.CanaryFailed as exc:
+        _canary_failed(console, exc)
     except g.GradeError as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         console.print(f"\n[yellow]Interrupted.[/] Finished checks are kept in {out}/.state; "
                       "run the same command again to resume.")
         sys.exit(130)
-    g.summary(result.out, console)
+    summary.show(result.book, console)
     console.print(f"{len(result.students)} students, {result.graded} checks graded, {result.reused} "
-                  f"reused from the journal, {result.wall:.1f} s. Isolation: {result.isolation}.")
-    console.print(f"Outputs in {result.out}: gradebook.csv, grades.json, feedback/, timings.csv")
-    if result.not_graded:
-        for s, k, why in result.not_graded:
-            console.print(f"[red]not graded[/] {s}/{k}: {why}")
+                  f"reused from the journal, {len(result.ungraded)} ungraded, {result.wall:.1f} s. "
+                  f"Isolation: {result.isolation}.", highlight=False)
+    console.print(f"Outputs in {result.out}: gradebook.csv, grades.json, feedback/, timings.csv", highlight=False)
+    if result.ungraded:
         sys.exit(1)
+
+
+def _canary_failed(console, exc):
+    from rich.markup import escape
+    first, _, rest = str(exc).partition("\n")
+    console.print(f"[red bold]kata grade stopped:[/] {escape(first)}", highlight=False)
+    if rest.strip():
+        console.print(escape(rest.rstrip()), highlight=False)
+    console.print("Fix the environment (or the kata) and run the same command again.", highlight=False)
+    sys.exit(2)
 
 
 @main.command("grade-merge")
@@ -72,13 +87,16 @@ def grade(ctx, submissions, katas, out, jobs, seed, shard, hide_details, fresh, 
               help="Folder for the merged gradebook.")
 def grade_merge(shards, out):
     """Combine the --out folders of `kata grade --shard i/N` runs into one gradebook."""
-    from checker import grade as g
+    from checker import grading as g
+    from checker.grading import summary
     try:
-        students = g.merge(out.resolve(), [Path(s).resolve() for s in shards])
+        book = g.merge(out.resolve(), [Path(s).resolve() for s in shards])
     except g.GradeError as exc:
         raise UsageError(str(exc)) from None
-    g.summary(out.resolve(), _console())
-    click.echo(f"merged {len(shards)} shards, {len(students)} students into {out}")
+    summary.show(book, _console())
+    click.echo(f"merged {len(shards)} shards, {len(book.students)} students into {out}")
+    if book.ungraded():
+        sys.exit(1)
 
 
 @main.group()
@@ -100,7 +118,7 @@ def gradescope():
 def gradescope_run(ctx, submission, results, katas, config, seed, hide_details):
     """Grade one submission and write Gradescope's results.json."""
     from checker import gradescope as gs
-    from checker.grade import GradeError
+    from checker.grading import GradeError
     try:
         cfg = gs.load_config(config)
         if katas:
@@ -112,6 +130,9 @@ def gradescope_run(ctx, submission, results, katas, config, seed, hide_details):
         data = gs.run(submission, results, cfg, root=_root(ctx))
     except GradeError as exc:
         raise UsageError(str(exc)) from None
+    if "score" not in data:  # an internal error: no score at all rather than one that blames the student
+        click.echo(f"internal error: the submission could not be graded -> {results}", err=True)
+        sys.exit(3)
     click.echo(f"score {data['score']:g} / {sum(t['max_score'] for t in data['tests']):g} -> {results}")
 
 
@@ -125,7 +146,7 @@ def gradescope_run(ctx, submission, results, katas, config, seed, hide_details):
 def gradescope_bundle(ctx, katas, out, seed, hide_details):
     """Build the Gradescope autograder zip (setup.sh, run_autograder, the engine, the chosen katas)."""
     from checker import gradescope as gs
-    from checker.grade import GradeError
+    from checker.grading import GradeError
     try:
         names = gs.bundle(out, _split(katas), seed=seed, hide=_split(hide_details), root=_root(ctx))
     except GradeError as exc:

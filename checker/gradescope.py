@@ -17,11 +17,16 @@ import zipfile
 from pathlib import Path
 
 from checker.catalog import Catalog
-from checker.grade import GradeError, Options, hidden, resolve_katas
-from checker.grade import run as grade_run
+from checker.grading.outputs import Book, hidden
+from checker.grading.plan import GradeError, Plan, resolve_katas, split, stage
+from checker.grading.records import Graded, Refused, Ungraded
+from checker.grading.run import grade, katas_info
+from checker.grading.slots import SlotConfig
+from checker.grading.uids import UidBlock
 
 CONFIG = "kata_autograder.json"
 STUDENT = "submission"
+UID_BASE = 61000
 
 
 def load_config(path: Path | None) -> dict:
@@ -48,27 +53,31 @@ def find_file(submission: Path, name: str) -> Path | None:
     return best[1] if best else None
 
 
-def run(submission: Path, results: Path, cfg: dict, root=None) -> dict:
-    t0 = time.perf_counter()
+def grade_submission(submission: Path, cfg: dict, root=None) -> Book:
+    """Grade one submission folder with the grading API (same sandbox, canary and seeds as
+    `kata grade`); the records stay in memory."""
     if not submission.is_dir():
         raise GradeError(f"submission folder {submission} does not exist")
     katas = resolve_katas(Catalog(root), cfg.get("katas"))
-    work = Path(tempfile.mkdtemp(prefix="kata-gradescope-"))
+    plan = Plan.make(katas, [STUDENT], int(cfg.get("seed", 0)), hide=list(cfg.get("hide", [])))
+    staging = Path(tempfile.mkdtemp(prefix="kata-gradescope-"))
     try:
-        student = work / "in" / STUDENT
-        student.mkdir(parents=True)
+        subs = []
         for k in katas:
-            f = find_file(submission, k.filename)
-            if f is not None:
-                shutil.copyfile(f, student / k.filename)
-        opts = Options(submissions=work / "in", out=work / "out", katas=[k.id for k in katas],
-                       seed=int(cfg.get("seed", 0)), jobs=1, hide=list(cfg.get("hide", [])),
-                       root=root, progress=False)
-        grade_run(opts)
-        grades = json.loads((work / "out" / "grades.json").read_text())
+            found = find_file(submission, k.filename)
+            subs.append(stage(found or submission / k.filename, STUDENT, k.id, staging))
+        records, todo = split(plan, subs, {})
+        with UidBlock(UID_BASE, 1) as uid_base:
+            config = SlotConfig(root, uid_base, os.cpu_count() or 1, (str(submission.resolve()), str(staging)))
+            grade(plan, todo, config, 1, lambda rec: records.__setitem__(rec.key, rec))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-    data = to_results(grades, cfg, time.perf_counter() - t0)
+        shutil.rmtree(staging, ignore_errors=True)
+    return Book(plan.engine, plan.seed, plan.students, katas_info(plan), records, plan.hide)
+
+
+def run(submission: Path, results: Path, cfg: dict, root=None) -> dict:
+    t0 = time.perf_counter()
+    data = to_results(grade_submission(submission, cfg, root), cfg, time.perf_counter() - t0)
     results.parent.mkdir(parents=True, exist_ok=True)
     tmp = results.with_name(results.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=1))
@@ -76,50 +85,67 @@ def run(submission: Path, results: Path, cfg: dict, root=None) -> dict:
     return data
 
 
-def to_results(grades: dict, cfg: dict, seconds: float) -> dict:
-    entry = grades["students"][STUDENT]
+def to_results(book: Book, cfg: dict, seconds: float = 0.0) -> dict:
+    """Gradescope's results.json. If the engine failed on any kata, no score at all: a partial
+    sum would count the ungraded kata as 0 against the student."""
     hide = cfg.get("hide", [])
     points = cfg.get("points") or {}
     tests, lines, number = [], [], 0
-    for k, info in grades["katas"].items():
-        rep = entry["reports"][k]
+    ungraded = book.ungraded()
+    for k, info in book.katas.items():
+        rec = book.record(STUDENT, k)
         kata_points = float(points.get(k, 100) if isinstance(points, dict) else 100)
-        props = rep.get("properties") or [{"name": n, "weight": w, "status": "error", "description": "",
-                                           "message": ""} for n, w in info.get("properties", [])]
+        props = (rec.report["properties"] if isinstance(rec, Graded) else
+                 [{"name": n, "weight": w, "status": "error", "description": ""} for n, w in info.get("properties", [])])
         total_w = sum(p["weight"] for p in props) or 1
-        problem = rep.get("problem")
-        lines.append(f"{k}: {rep.get('score', 0):g}/100" + (f" ({problem})" if problem else ""))
+        if isinstance(rec, Ungraded):
+            lines.append(f"{k}: not graded (internal error of the grader, not a verdict on your code)")
+        else:
+            score = rec.score if isinstance(rec, Graded) else 0
+            lines.append(f"{k}: {score:g}/100" + (f" ({rec.problem})" if isinstance(rec, Refused) else ""))
         for p in props:
             number += 1
-            max_score = round(kata_points * p["weight"] / total_w, 4)
-            ok = p["status"] == "pass"
-            if problem == "missing":
-                out = f"No file {k}.py was found in the submission."
-            elif problem:
-                out = f"Not graded: {problem}."
-            elif rep.get("error"):
-                out = "The file could not be loaded:\n" + rep["error"]
-            else:
-                out = p.get("description", "")
-                if not ok:
-                    if hidden(hide, k, p["name"]):
-                        out += f"\n{p['status']} (details hidden)"
-                    else:
-                        out += f"\n{p['status']}: {p.get('message', '')}"
-                        for label, text in (p.get("counterexample") or {}).items():
-                            if text:
-                                out += f"\n{label:>8}: {text}"
-            test = {"name": f"{k}: {p['name']}", "number": str(number), "score": max_score if ok else 0.0,
-                    "max_score": max_score, "status": "passed" if ok else "failed", "output": out,
-                    "visibility": "visible", "tags": [k]}
-            if hidden(hide, k, p["name"]):
-                test["visibility"] = cfg.get("hidden_visibility", "after_published")
-            tests.append(test)
-    score = round(sum(t["score"] for t in tests), 4)
-    flags = entry.get("flags", [])
+            tests.append(_test(rec, p, kata_points * p["weight"] / total_w, number, hide, cfg))
+    flags = [f for row in book.rows() for f in row.flags]
     output = "\n".join(lines) + (f"\nflags: {'; '.join(flags)}" if flags else "")
-    return {"score": score, "execution_time": int(round(seconds)), "output": output,
-            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+    data = {"output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
+            "execution_time": int(round(seconds))}
+    if ungraded:
+        data["output"] += ("\nThis submission could not be graded because the grader failed; "
+                           "no score is given. Your instructor will regrade it.")
+        for t in data["tests"]:
+            t.pop("score", None)
+            t.pop("max_score", None)
+        return data
+    return {"score": round(sum(t["score"] for t in tests), 4), "execution_time": int(round(seconds)), **data}
+
+
+def _test(rec, p, max_score, number, hide, cfg) -> dict:
+    k = rec.kata
+    ok = isinstance(rec, Graded) and p["status"] == "pass"
+    if isinstance(rec, Ungraded):
+        out = "Not graded: the grader failed (internal error)."
+    elif isinstance(rec, Refused):
+        out = f"No file {k}.py was found in the submission." if rec.missing else f"Not graded: {rec.problem}."
+    elif rec.report.get("error"):
+        out = "The file could not be loaded:\n" + rec.report["error"]
+    else:
+        out = p.get("description", "")
+        if not ok:
+            if hidden(hide, k, p["name"]):
+                out += f"\n{p['status']} (details hidden)"
+            else:
+                out += f"\n{p['status']}: {p.get('message', '')}"
+                for label, text in (p.get("counterexample") or {}).items():
+                    if text:
+                        out += f"\n{label:>8}: {text}"
+    max_score = round(max_score, 4)
+    test = {"name": f"{k}: {p['name']}", "number": str(number), "score": max_score if ok else 0.0,
+            "max_score": max_score, "status": "passed" if ok else "failed", "output": out,
+            "visibility": "visible", "tags": [k]}
+    if hidden(hide, k, p["name"]):
+        test["visibility"] = cfg.get("hidden_visibility", "after_published")
+    return test
 
 
 # ---- the bundle -------------------------------------------------------------------------------
@@ -163,8 +189,9 @@ def bundle(out: Path, names: list[str], seed=0, hide=(), root=None) -> list[str]
     }
     pyproject = (src / "pyproject.toml") if (src / "pyproject.toml").exists() else project / "pyproject.toml"
     files["kata/pyproject.toml"] = pyproject
-    for p in sorted((project / "checker").glob("*.py")):
-        files[f"kata/checker/{p.name}"] = p
+    for p in sorted((project / "checker").rglob("*.py")):
+        if "__pycache__" not in p.parts:
+            files[f"kata/checker/{p.relative_to(project / 'checker')}"] = p
     for base, sub in (("katas", "_shared"),):
         d = src / base / sub
         if d.is_dir():
@@ -172,12 +199,15 @@ def bundle(out: Path, names: list[str], seed=0, hide=(), root=None) -> list[str]
                 files[f"kata/{base}/{p.relative_to(src / base)}"] = p
     init = src / "katas" / "__init__.py"
     files["kata/katas/__init__.py"] = init if init.exists() else b""
+    order = src / "katas" / "order.toml"
+    if order.exists():
+        files["kata/katas/order.toml"] = order
     for k in katas:
         for p in sorted(k.folder.rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
                 files[f"kata/katas/{k.id}/{p.relative_to(k.folder)}"] = p
-        for p in sorted(k.solutions.rglob("*.py")):
-            if "__pycache__" not in p.parts:
+        for p in sorted(k.solutions.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts:
                 files[f"kata/solutions/{k.id}/{p.relative_to(k.solutions)}"] = p
     readme = project / "README.md"
     files["kata/README.md"] = readme if readme.exists() else b"kata\n"

@@ -40,6 +40,16 @@ class AttemptAbort(BaseException):
         self.status, self.message = status, message
 
 
+class EngineError(BaseException):
+    """The engine, not the attempt, failed (the sandbox, an import the environment should
+    provide, the suite): the check has no verdict. A BaseException, like AttemptAbort, so that
+    hypothesis stops at once instead of shrinking the engine's failure."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 class LoadFailed(Exception):
     def __init__(self, kind, message):
         super().__init__(message)
@@ -174,7 +184,7 @@ class WorkerProxy:
         try:
             self.proc = sb.zygote.spawn(
                 [w_read, w_write, self._log.fileno()], uid=sb.uid, gid=sb.gid, workdir=workdir,
-                env=env, hide=secret,
+                env=env, hide=secret, keep=[os.path.dirname(s.harness)] if s.harness else [],
                 limits={"memory_mb": s.memory_mb, "fsize_mb": sb.fsize_mb, "nproc": sb.nproc,
                         "nofile": sb.nofile, "cpu_s": sb.cpu_s})
         finally:
@@ -195,6 +205,9 @@ class WorkerProxy:
             self._loading = False
             reply = self._receive(self.spec.load_timeout, "loading the attempt")
             self._note_events(reply)
+            if reply.get("kind") == "engine":
+                self.stop()
+                raise EngineError(self._scrub(str(reply.get("message", "the worker failed to start"))))
             if not reply.get("ok"):
                 msg = reply.get("message") or f"{reply.get('api')} is forbidden in this kata"
                 if reply.get("kind") == "forbidden":
@@ -268,6 +281,9 @@ class WorkerProxy:
             return Outcome(reply.get("value"), elapsed, reply.get("args", []), reply.get("kwargs", {}),
                            reply.get("probes", {}))
         kind = reply.get("kind")
+        if kind == "engine":
+            self.stop()
+            raise EngineError(self._scrub(str(reply.get("message", "the worker failed"))))
         if kind == "exception":
             raise AttemptRaised(reply.get("type", "Exception"), reply.get("types", []),
                                 self._scrub(reply.get("message", "")))

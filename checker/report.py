@@ -33,6 +33,8 @@ class Report:
     attempt: str
     properties: list[PropertyResult]
     error: str | None = None        # the attempt could not be loaded at all
+    # The engine failed (sandbox, environment, suite): no verdict at all, never a score of 0.
+    engine_error: str | None = None
     flags: list[str] = field(default_factory=list)
     seconds: float = 0.0
     version: str = ""
@@ -48,7 +50,11 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return bool(self.properties) and all(p.passed for p in self.properties)
+        return not self.engine_error and bool(self.properties) and all(p.passed for p in self.properties)
+
+    @property
+    def graded(self) -> bool:
+        return self.engine_error is None
 
     def to_json(self) -> dict:
         props = []
@@ -61,6 +67,11 @@ class Report:
                 d.pop(k)
             d["seconds"] = round(p.seconds, 3)
             props.append(d)
+        if self.engine_error:
+            return {"kata": self.kata, "score": None, "passed": False, "seed": self.seed,
+                    "attempt": self.attempt, "version": self.version,
+                    "error": None, "flags": sorted(self.flags), "internal_error": self.engine_error,
+                    "seconds": round(self.seconds, 3), "properties": []}
         return {"kata": self.kata, "score": self.score, "passed": self.passed, "seed": self.seed,
                 "attempt": self.attempt, "version": self.version, "error": self.error,
                 "flags": sorted(self.flags), "seconds": round(self.seconds, 3), "properties": props,
@@ -78,6 +89,12 @@ def render(report: Report, console) -> None:
     from rich.table import Table
 
     console.print(f"[bold]kata check {report.kata}[/]  [dim]seed {report.seed} · {report.attempt}[/]")
+    if report.engine_error:
+        console.print("[red bold]Internal error: the checker itself failed, so this attempt has no score.[/]\n"
+                      "This is not a verdict on your code. Please report it with the text below.\n",
+                      highlight=False)
+        console.print(escape(report.engine_error.rstrip()), highlight=False)
+        return
     if report.error:
         console.print(f"[red bold]The attempt could not be loaded:[/]\n{escape(report.error)}")
     table = Table(show_header=False, box=None, pad_edge=False)

@@ -12,15 +12,25 @@ import re
 import sys
 import textwrap
 import time
+import traceback
 import zlib
 from pathlib import Path
 
 from checker.catalog import Catalog, Kata
-from checker.proxy import AttemptAbort, AttemptRaised, LoadFailed, LoadSpec, Sandbox, WorkerProxy
+from checker.proxy import (AttemptAbort, AttemptRaised, EngineError, LoadFailed, LoadSpec, Sandbox,
+                           WorkerProxy)
 from checker.report import PropertyResult, Report
 from checker.suite import Context, Failed, collect, show
 
 _modules: dict[str, object] = {}
+ENGINE_DIR = Path(__file__).resolve().parent
+
+# The per-check time budget: after this many properties ended by a timeout, the attempt is not
+# called again in this check. Counted in timeouts, not seconds, so the rule itself reads no
+# clock: a submission that hangs costs (TIMEOUTS_PER_CHECK x call limit), and the same
+# properties are skipped on a loaded machine as on an idle one.
+TIMEOUTS_PER_CHECK = 2
+NOT_RUN = "not run: the attempt timed out twice in this check (time budget)"
 
 
 def load_module(path: Path, name: str):
@@ -64,8 +74,12 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
     report = Report(kata=kata.id, seed=seed, attempt=str(attempt), properties=[], version=kata.version())
     try:
         worker.begin()  # the worker loads its modules while the checker loads the suite
-        props = [p for p in suite_properties(kata) if only is None or p.name in only]
-        reference = load_module(kata.reference, f"kata_reference_{kata.id}")
+        try:
+            props = [p for p in suite_properties(kata) if only is None or p.name in only]
+            reference = load_module(kata.reference, f"kata_reference_{kata.id}")
+        except Exception:  # noqa: BLE001 - the kata's own files: the engine's failure
+            report.engine_error = "loading the kata's suite or reference failed:\n" + traceback.format_exc()
+            return report
         try:
             worker.ensure()
         except (LoadFailed, AttemptAbort) as exc:
@@ -74,8 +88,14 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
             report.properties = [PropertyResult(p.name, p.weight, p.description, "error",
                                                 "the attempt could not be loaded") for p in props]
             return report
+        timeouts = 0
         for p in props:
-            result = run_property(p, worker, reference, kata, seed, database)
+            if timeouts >= TIMEOUTS_PER_CHECK:
+                result = PropertyResult(p.name, p.weight, p.description, "timeout", NOT_RUN)
+                report.flags.append("time-budget")
+            else:
+                result = run_property(p, worker, reference, kata, seed, database)
+                timeouts += result.status == "timeout"
             report.properties.append(result)
             if on_property:
                 on_property(result)
@@ -83,6 +103,8 @@ def check(catalog: Catalog, kata: Kata, attempt: Path, *, seed: int | None = Non
             _attach_repros(report, kata, seed, reference, spec)
         from checker.diagnose import diagnose
         report.diagnosis = diagnose(kata, report)
+    except EngineError as exc:
+        report.engine_error = exc.message
     finally:
         worker.stop()
         report.flags = sorted(set(report.flags) | worker.flags)
@@ -165,13 +187,44 @@ def run_property(p, worker, reference, kata, seed, database) -> PropertyResult:
         result.message = ("the attempt gave different results on the same input "
                           f"(non-deterministic): {exc}")
     except HypothesisException as exc:
-        result.status = "error"
-        result.message = f"suite error ({type(exc).__name__}): {exc}"
+        raise EngineError(f"property {p.name}: the suite misuses hypothesis:\n{_engine_traceback(exc)}") from None
     except Exception as exc:  # a failed property: AssertionError, AttemptRaised, anything else
+        if _engine_side(exc, kata):
+            raise EngineError(f"property {p.name} failed inside the engine, not the attempt:\n"
+                              f"{_engine_traceback(exc)}") from None
         _fill_failure(result, exc, _falsifying(lines) or smallest.current)
         _note_call(result, ctx.calls, exc, reference)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _engine_side(exc, kata) -> bool:
+    """True when the checker's own code raised, not the suite judging the attempt's values.
+
+    The attempt runs elsewhere, so an exception here comes from the suite, the reference, the
+    harness or the engine. The innermost of those frames decides: the suite or the harness (they
+    handle what the attempt returned, which may be malformed) is a failed property; the reference
+    (given the suite's own input) or the engine is the engine's failure. A failed import is the
+    environment's, wherever it happens.
+    """
+    if isinstance(exc, (AssertionError, AttemptRaised)):
+        return False
+    if isinstance(exc, ImportError):
+        return True
+    judging = {str(Path(kata.suite).resolve())} | ({str(Path(kata.harness).resolve())} if kata.harness else set())
+    engine = {str(Path(kata.reference).resolve())}
+    innermost = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = str(Path(frame.filename).resolve())
+        if path in judging or path in engine or Path(path).parent == ENGINE_DIR:
+            innermost = path
+    return innermost is None or innermost not in judging
+
+
+def _engine_traceback(exc) -> str:
+    """The traceback without hypothesis's own frames (the engine side is what matters)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/hypothesis/" not in f.filename]
+    return "".join(traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc)).rstrip()
 
 
 def _note_call(result, calls, exc, reference):

@@ -101,6 +101,8 @@ def _mutant_row(catalog, kata, m, names, tmp, seed) -> Row:
     except MutantError as exc:
         return Row(kata.id, subject, 0, False, "< 100", str(exc))
     r = runner.check(catalog, kata, path, seed=seed)
+    if r.engine_error:  # no verdict: neither killed nor survived
+        return Row(kata.id, subject, 0, False, "< 100", f"internal error: {r.engine_error.strip().splitlines()[-1]}")
     failed = {p.name for p in r.properties if not p.passed}
     survived = [p for p in m.killed_by if p not in failed]
     extra = sorted(failed - set(m.killed_by))

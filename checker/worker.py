@@ -11,6 +11,7 @@ import os
 import resource
 import sys
 import time
+import traceback
 
 from checker import codec, protocol
 from checker import guard as _guard_module
@@ -133,10 +134,13 @@ class WorkerServer:
         _limit(resource.RLIMIT_CORE, 0)
         self.guard = _RecordingGuard(msg["secret"], msg["attempt"])
         self.guard.install()
-        for name in msg["preload"]:
-            importlib.import_module(name)
-        if msg["harness"]:
-            self.harness = _import_path("kata_harness", msg["harness"])
+        try:  # before the attempt is imported: any failure here is the engine's
+            for name in msg["preload"]:
+                importlib.import_module(name)
+            if msg["harness"]:
+                self.harness = _import_path("kata_harness", msg["harness"])
+        except BaseException:  # noqa: BLE001 - reported, the check is left ungraded
+            return {"ok": False, "kind": "engine", "message": traceback.format_exc()}
         self.guard.forbid(msg["forbidden"])
         self._watched = _snapshot()  # after forbid(): its wrappers are the engine's, not tampering
         os.chdir(msg["workdir"])
@@ -195,11 +199,21 @@ class WorkerServer:
             api = self.guard.violations[-1]
             self.guard.violations.clear()
             return {"ok": False, "kind": "forbidden", "api": api}
+        if error is not None and self._environment_failed(error):
+            return {"ok": False, "kind": "engine", "message": "".join(traceback.format_exception(error))}
         if error is not None:
             return {"ok": False, "kind": "exception", "type": type(error).__name__,
                     "types": [t.__name__ for t in type(error).__mro__],
                     "message": self._describe(error, "")}
         return {"ok": True, "value": value, "elapsed": elapsed}
+
+    def _environment_failed(self, exc) -> bool:
+        """An import failing where the attempt has no frame (the harness's or a library's lazy
+        import): the environment lacks what the kata needs, not the attempt's fault."""
+        if not isinstance(exc, ImportError):
+            return False
+        attempt = self.guard.attempt_path
+        return all(os.path.realpath(f.filename) != attempt for f in traceback.extract_tb(exc.__traceback__))
 
     def _note(self, exc):
         if isinstance(exc, SystemExit):

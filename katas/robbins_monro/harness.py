@@ -5,6 +5,8 @@ step_size call). It measures only; the suite judges.
 The suite imports `make_oracle` / `make_step_size` too, so the reference in the checker runs
 against an oracle identical to the attempt's: same slope, same root, same noise stream.
 """
+import hashlib
+
 import numpy as np
 
 from checker.probes import CallCounter
@@ -120,3 +122,24 @@ def run_mean_stream(attempt, n, seed):
     out = attempt.incremental_mean(v for v in values)
     a = np.asarray(out) if isinstance(out, np.ndarray) else out
     return {"shape": list(np.shape(a)), "tail": np.asarray(a, dtype=np.float64)[-5:] if np.ndim(a) == 1 else None}
+
+
+def path_digest(path):
+    """sha256 of a float64 path's bytes: lets the checker compare a long path bit for bit without
+    shipping it (the suite computes the same digest of the reference's path)."""
+    return hashlib.sha256(np.ascontiguousarray(path, dtype=np.float64).tobytes()).hexdigest()
+
+
+def run_long(attempt, oracle, w0, steps, rows):
+    """A long run with the default step size: the result's type, dtype and shape, its digest,
+    the listed rows, and how many times g was called (no per-call record: the run is long)."""
+    counter = CallCounter(make_oracle(oracle))
+    result = attempt.robbins_monro(counter, make_w0(w0), steps)
+    report = {"type": type(result).__name__, "n_calls": counter.calls, "dtype": None, "shape": None,
+              "digest": None, "rows": {}}
+    if isinstance(result, np.ndarray):
+        report.update(dtype=str(result.dtype), shape=list(result.shape))
+        if result.dtype == np.float64 and result.ndim == 2 and len(result) == steps + 1:
+            report["digest"] = path_digest(result)
+            report["rows"] = {str(i): result[i] for i in rows}
+    return report

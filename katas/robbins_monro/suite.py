@@ -6,12 +6,26 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
+from checker.proxy import AttemptAbort
 from checker.suite import expect, fail, prop
 from katas._shared.strategies import ints
-from katas.robbins_monro.harness import big_stream, make_oracle, make_step_size, make_w0
+from katas.robbins_monro.harness import big_stream, make_oracle, make_step_size, make_w0, path_digest
 
 EPS = np.finfo(np.float64).eps
 TINY = float(np.finfo(np.float64).smallest_subnormal)
+
+
+def _timed_harness(k, fn, *args, limit, ref_seconds, what):
+    """k.harness(fn, ...) with a timeout of limit + 2 s; a timeout says what ran and how long
+    the reference needed on the same input (not the harness function's name)."""
+    try:
+        return k.harness(fn, *args, timeout=limit + 2)
+    except AttemptAbort as exc:
+        if exc.status == "timeout":
+            raise AttemptAbort("timeout", f"{what} did not finish within {limit + 2:.1f} s (the reference "
+                                          f"needs {ref_seconds:.2f} s on the same input): does the work "
+                                          "per step grow with the steps done?") from None
+        raise
 
 
 # ---- incremental_mean -------------------------------------------------------------------------
@@ -62,25 +76,28 @@ def running_means(k, values, kind):
 
 @prop(weight=2)
 def mean_one_pass(k):
-    """incremental_mean streams: one pass over a one-shot generator, O(1) work per sample (n = 20000)."""
-    n, seed = 20_000, 11
+    """incremental_mean streams: one pass over a one-shot generator, O(1) work per sample (n = 200000)."""
+    n, seed = 200_000, 11
     values = big_stream(n, seed)
     t0 = time.perf_counter()
     want = k.ref.incremental_mean(iter(values))
     ref_seconds = time.perf_counter() - t0
-    # Same input, same run, so machine load slows both: 10x the reference plus 1 s for the worker
-    # round trip. Re-averaging the prefix at every sample (np.mean of a growing list) does
-    # n^2/2 = 2e8 element visits: several seconds here.
+    # A long stream is the worst case for per-sample work that grows: same input, same run, so
+    # machine load slows both, and 10x the reference plus 1 s for the worker round trip. Growing
+    # the result by a copy per sample (np.append) or re-averaging the prefix is O(n^2), 2·10^10
+    # element copies here: tens of seconds, while a linear pass takes a tenth of one.
     limit = 10 * ref_seconds + 1.0
-    out = k.harness("run_mean_stream", n, seed, timeout=limit + 2)
+    out = _timed_harness(k, "run_mean_stream", n, seed, limit=limit, ref_seconds=ref_seconds,
+                         what=f"incremental_mean over a generator of {n} samples")
     expect(out.value["shape"] == [n], "incremental_mean of a generator must return n running means",
            expected=[n], got=out.value["shape"])
     tail = out.value["tail"]
-    # After 20000 samples of |x| <~ 50: the one-pass error bound 4 k eps max|x| is ~1e-9.
-    expect(np.allclose(tail, want[-5:], rtol=0, atol=1e-8), "the last running means are wrong",
+    # After 2·10^5 samples of |x| <~ 60: the one-pass error bound 4 k eps max|x| is ~1e-8.
+    expect(np.allclose(tail, want[-5:], rtol=0, atol=1e-7), "the last running means are wrong",
            expected=want[-5:].tolist(), got=np.asarray(tail).tolist())
     expect(out.elapsed <= limit, "incremental_mean must do O(1) work per sample (update the mean, "
-           "do not re-average the prefix)", expected=f"≤ {limit:.1f} s (the reference takes {ref_seconds:.3f} s)",
+           "do not re-average the prefix or copy the result so far)",
+           expected=f"≤ {limit:.1f} s (the reference takes {ref_seconds:.3f} s)",
            got=f"{out.elapsed:.1f} s for n = {n}")
 
 
@@ -266,3 +283,44 @@ def converges(k):
                f"after {CONVERGE_STEPS} steps with a_k = 1/k the iterate must be near the root "
                f"w* = {star} (seed {seed}, noise sigma = 1)",
                expected=f"within 0.25 of {star}", got=np.asarray(got[-1]).tolist())
+
+
+# A long run with a wide iterate: the worst case for work that grows with the path so far (a
+# path regrown by np.vstack / np.append / np.concatenate at every step copies steps²/2 rows).
+LONG_STEPS, LONG_DIM = 4000, 512
+
+
+@prop(weight=2)
+def long_run_time(k):
+    """A long run (4000 steps, w of 512 values) in time comparable to the reference: the path is not copied at every step."""
+    oracle = {"seed": 909, "w_star": [0.5] * LONG_DIM, "slope": "tanh", "gain": 1.0, "sigma": 1.0}
+    w0 = {"kind": "array", "value": [0.0] * LONG_DIM}
+    rows = [0, 1, 2, LONG_STEPS // 2, LONG_STEPS]
+    t0 = time.perf_counter()
+    want = k.ref.robbins_monro(make_oracle(oracle), make_w0(w0), LONG_STEPS)
+    ref_seconds = time.perf_counter() - t0
+    # Same input, same run: 10x the reference plus 1 s for the worker's round trip and its digest
+    # of the 16 MB path. Copying the path at every step moves 4000²/2 rows of 4 KB (3·10^10
+    # bytes): 40x the reference's time here, and 3x the limit.
+    limit = 10 * ref_seconds + 1.0
+    run = _timed_harness(k, "run_long", oracle, w0, LONG_STEPS, rows, limit=limit, ref_seconds=ref_seconds,
+                         what=f"robbins_monro for {LONG_STEPS} steps of a {LONG_DIM}-value w")
+    out = run.value
+    shape = (LONG_STEPS + 1, LONG_DIM)
+    expect(out["type"] == "ndarray" and out["dtype"] == "float64" and out["shape"] == list(shape),
+           "robbins_monro must return a float64 array of shape (steps + 1, *shape(w0))",
+           expected=f"float64 array of shape {shape}",
+           got=f"{out['type']} of {out['dtype']}, shape {out['shape']}")
+    expect(out["n_calls"] == LONG_STEPS, "g must be called exactly once per step",
+           expected=LONG_STEPS, got=out["n_calls"])
+    if out["digest"] != path_digest(want):
+        for i in rows:
+            got = out["rows"][str(i)]
+            expect(np.array_equal(got, want[i]), f"iterate {i} of the long run differs from the recursion",
+                   expected=want[i][:4].tolist(), got=np.asarray(got)[:4].tolist())
+        fail("the long run's path differs from the recursion (bit for bit) at some iterate",
+             expected="the reference's path", got="a different path")
+    expect(run.elapsed <= limit, "robbins_monro must do O(size of w) work per step: fill a "
+           "preallocated path (or collect the rows and stack them once), do not copy the path so far",
+           expected=f"≤ {limit:.1f} s (the reference takes {ref_seconds:.2f} s)",
+           got=f"{run.elapsed:.1f} s for {LONG_STEPS} steps of a {LONG_DIM}-value w")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from checker.suite import expect, fail, prop
 from katas._shared.numeric import check_close, check_dtype
-from katas._shared.torch_builders import dtype_of, seeded_tensor, seeds
+from katas._shared.torch_builders import seeded_tensor, seeds
 
 # ---- tolerances -----------------------------------------------------------------------------
 # Compared as |got - exp| <= TOL * (|exp| + max|x|): a rotated element a·cos − b·sin can be near 0
@@ -131,14 +131,22 @@ def build_x(recipe):
     return seeded_tensor(recipe["shape"], recipe["dtype"], recipe["seed"], recipe["scale"])
 
 
+def seeded_text(name, shape, dtype, seed, scale=1.0):
+    """The torch expression seeded_tensor evaluates: what a learner pastes to rebuild an input."""
+    return (f"{name} = (torch.randn({tuple(shape)}, generator=torch.Generator().manual_seed({seed}), "
+            f"dtype=torch.float64) * {scale}).to(torch.{dtype})")
+
+
 def x_text(recipe):
-    r = recipe
-    return (f"x = (torch.randn({r['shape']}, generator=torch.Generator().manual_seed({r['seed']}), "
-            f"dtype=torch.float64) * {r['scale']}).to(torch.{r['dtype']})")
+    return seeded_text("x", recipe["shape"], recipe["dtype"], recipe["seed"], recipe["scale"])
 
 
 def kwargs_of(case, names=("base", "layout")):
     return {n: case[n] for n in names if case.get(n) is not None}
+
+
+def kwargs_text(kwargs):
+    return "".join(f", {n}={v!r}" for n, v in kwargs.items())
 
 
 def call_text(fn, case, tensor_args):
@@ -248,24 +256,24 @@ def rope_2d_moonvit(k, case):
 @prop(weight=1, given={"case": rope_cases(), "case2": rope_2d_cases()}, examples=8)
 def norm_preserved(k, case, case2):
     """Each token's vector keeps its norm (1D both layouts, and 2D): RoPE is a rotation."""
-    for got, x, what in (call_rope(k, case), call_rope_2d(k, case2)):
-        norms_x = x.to(torch.float64).norm(dim=-1)
+    for call in (lambda: call_rope(k, case), lambda: call_rope_2d(k, case2)):
+        got, x, what = call()   # judged before the next call: the failing call is the one shown
         tol = TOL[str(x.dtype).removeprefix("torch.")]
-        # The norm of a float32 vector rotated in float32: a few roundings of each element.
-        check_close(got.to(torch.float64).norm(dim=-1), norms_x, rtol=tol, atol=0,
-                    what=f"per-token norms of {what}")
+        # A norm sums squares of elements each within ~tol·|pair|: relative error below tol.
+        check_close(got.to(torch.float64).norm(dim=-1), x.to(torch.float64).norm(dim=-1), rtol=tol,
+                    atol=0, what=f"per-token norms of {what}")
 
 
 def _dots(a, b):
     return (a.to(torch.float64) * b.to(torch.float64)).sum(-1)
 
 
-def check_shift(q, kk, dots, shifted, what):
+def check_shift(q, kk, dots, shifted, what, depends_on="m - n"):
     scale = q.to(torch.float64).norm(dim=-1) * kk.to(torch.float64).norm(dim=-1)
     err = (shifted - dots).abs() / scale
     worst = int(err.argmax())
     expect(float(err[worst]) <= DOT_TOL,
-           f"{what}: <R(m)q, R(n)k> must depend only on m - n, also at positions near 10^5 "
+           f"{what}: the dot product must depend only on {depends_on}, also at positions near 10^5 "
            "(compute the angles in float64)",
            expected=f"token {worst}: {float(dots[worst]):.12g} (unshifted)",
            got=f"{float(shifted[worst]):.12g} (shifted; off by {float(err[worst]):.2g}·|q||k|)")
@@ -290,6 +298,11 @@ def shift_cases(draw, two_d=False):
     return case
 
 
+def qk_text(case, t):
+    return (seeded_text("q", (t, case["dim"]), "float64", case["seed"]) + "; "
+            + seeded_text("k", (t, case["dim"]), "float64", case["seed"] + 1))
+
+
 def qk(case, t):
     return (seeded_tensor((t, case["dim"]), "float64", case["seed"]),
             seeded_tensor((t, case["dim"]), "float64", case["seed"] + 1))
@@ -308,9 +321,8 @@ def relative_position_1d(k, case, layout):
     dots = _dots(rope(q, case["q_p"]), rope(kk, case["k_p"]))
     shifted = _dots(rope(q, [p + s for p in case["q_p"]]), rope(kk, [p + s for p in case["k_p"]]))
     check_shift(q, kk, dots, shifted,
-                f"apply_rope(q, m + {s}, {kw}) · apply_rope(k, n + {s}, {kw}) vs the same at m, n; "
-                f"m = {case['q_p']}, n = {case['k_p']}, q, k = seeded ({len(case['q_p'])}, "
-                f"{case['dim']}) float64, seeds {case['seed']}, {case['seed'] + 1}")
+                f"apply_rope(q, m + {s}{kwargs_text(kw)}) · apply_rope(k, n + {s}{kwargs_text(kw)}) "
+                f"vs the same at m, n; m = {case['q_p']}, n = {case['k_p']}, {qk_text(case, len(case['q_p']))}")
 
 
 @prop(weight=2, given={"case": shift_cases(two_d=True)}, examples=10)
@@ -330,10 +342,10 @@ def relative_position_2d(k, case):
     shifted = _dots(rope(q, plus(case["q_h"], sh), plus(case["q_w"], sw)),
                     rope(kk, plus(case["k_h"], sh), plus(case["k_w"], sw)))
     check_shift(q, kk, dots, shifted,
-                f"apply_rope_2d with every h shifted by {sh} and every w by {sw} ({kw}), "
-                f"q at (h, w) = {list(zip(case['q_h'], case['q_w']))}, k at "
-                f"{list(zip(case['k_h'], case['k_w']))}, q, k = seeded ({t}, {case['dim']}) "
-                f"float64, seeds {case['seed']}, {case['seed'] + 1}")
+                f"apply_rope_2d(q, h_q + {sh}, w_q + {sw}{kwargs_text(kw)}) · apply_rope_2d(k, h_k + {sh}, "
+                f"w_k + {sw}{kwargs_text(kw)}) vs the same unshifted; (h_q, w_q) = "
+                f"{list(zip(case['q_h'], case['q_w']))}, (h_k, w_k) = {list(zip(case['k_h'], case['k_w']))}, "
+                f"{qk_text(case, t)}", depends_on="(h_q - h_k, w_q - w_k)")
 
 
 @prop(weight=1, given={"case": rope_cases(), "case2": rope_2d_cases()}, examples=6)
@@ -355,7 +367,8 @@ ALL_DTYPES = ("bfloat16", "float16", "float32", "float64")
       examples=6)
 def dtypes_kept(k, case, case2):
     """The result has x's dtype (bfloat16, float16, float32, float64) and shape, 1D and 2D."""
-    for got, x, what in (call_rope(k, case), call_rope_2d(k, case2)):
+    for call in (lambda: call_rope(k, case), lambda: call_rope_2d(k, case2)):
+        got, x, what = call()
         check_dtype(got, x.dtype, what)
 
 
@@ -478,10 +491,10 @@ def no_rotation_matrices(k):
     positions = list(range(BIG_T))
     for layout in LAYOUTS:
         check_memory(k, "apply_rope", x, (torch.tensor(positions),), {"layout": layout},
-                     f"apply_rope(x, torch.arange({BIG_T}), layout={layout!r}), x = seeded "
-                     f"({BIG_T}, {BIG_DIM}) float32")
+                     f"apply_rope(x, torch.arange({BIG_T}), layout={layout!r}) with "
+                     + seeded_text("x", (BIG_T, BIG_DIM), "float32", 11))
     h_pos, w_pos, _ = positions_of(BIG_GRIDS)
     x = seeded_tensor((len(h_pos), BIG_DIM), "float32", 12)
     check_memory(k, "apply_rope_2d", x, (torch.tensor(h_pos), torch.tensor(w_pos)), {},
-                 f"apply_rope_2d(x, *patch_positions({BIG_GRIDS})[:2]), x = seeded "
-                 f"({len(h_pos)}, {BIG_DIM}) float32")
+                 f"apply_rope_2d(x, *patch_positions({BIG_GRIDS})[:2]) with "
+                 + seeded_text("x", (len(h_pos), BIG_DIM), "float32", 12))

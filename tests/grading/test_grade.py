@@ -5,7 +5,8 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from checker import grade, gradescope
+from checker import grading as grade, gradescope
+from checker.catalog import Catalog
 from checker.commands import main
 from tests.conftest import ATTEMPTS, FIXTURES
 
@@ -50,7 +51,7 @@ def test_grades_json_is_auditable(subs, tmp_path):
     run(subs, tmp_path / "o")
     g = json.loads((tmp_path / "o" / "grades.json").read_text())
     assert g["seed"] == 7 and g["engine"].startswith("0.1.0+")
-    assert g["katas"]["toy"]["version"] == grade.Catalog(str(ROOT)).get("toy").version()
+    assert g["katas"]["toy"]["version"] == Catalog(str(ROOT)).get("toy").version()
     assert g["katas"]["toy"]["seed"] == grade.kata_seed(7, "toy")
     rep = g["students"]["ben"]["reports"]["toy"]
     assert rep["score"] == 25.0 and len(rep["sha256"]) == 64
