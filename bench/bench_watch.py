@@ -77,6 +77,12 @@ def bench_kata(kata, saves: int) -> dict:
                 code = proc.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 code = "hung"
+                proc.send_signal(signal.SIGUSR1)  # the watcher dumps its threads' stacks
+                time.sleep(2)
+                tail = []
+                while not lines.empty():
+                    tail.append(lines.get()[1] or "")
+                print("".join(tail)[-5000:], file=sys.stderr)
             stop_s = time.perf_counter() - t0
         finally:
             if proc.poll() is None:

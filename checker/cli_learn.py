@@ -53,6 +53,12 @@ def watch(ctx, name, file_, seed, max_checks):
     if not path.is_file():
         hint = "" if file_ else f" Run `kata start {kata.id}` first."
         raise UsageError(f"no attempt at {path}.{hint}")
+    import faulthandler
+    import signal
+    try:
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where is it stuck
+    except (ValueError, AttributeError, OSError):
+        pass  # stderr is not a real file (click.testing)
     console = _console()
     console.print(f"[dim]warming up the checker for {kata.id}…[/]")
     warm = None
@@ -64,9 +70,26 @@ def watch(ctx, name, file_, seed, max_checks):
     except KeyboardInterrupt:
         pass
     finally:
+        timer = _exit_if_stuck(console, seconds=10)
         if warm is not None:
             warm.close()
+        timer.cancel()
     console.print("\nStopped watching.")
+
+
+def _exit_if_stuck(console, seconds):
+    """After Ctrl-C, a call still in flight must not keep the terminal: if cleaning up takes
+    longer than `seconds`, leave anyway (the zygote dies with this process, PR_SET_PDEATHSIG)."""
+    import os
+    import threading
+
+    def leave():
+        console.print("\nStopped watching (a call was still running; it was abandoned).")
+        os._exit(130)
+    timer = threading.Timer(seconds, leave)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 @main.command()

@@ -49,8 +49,10 @@ def test_watch_rechecks_on_save_and_survives_a_syntax_error(kata, tmp_path):
 
     def saves():  # keep saving until the watcher has seen one (it may not be watching yet)
         time.sleep(1.0)
+        i = 0
         while not stop.is_set():
-            attempt.write_text("def total(xs:\n")
+            i += 1
+            attempt.write_text(f"def total(xs:  # save {i}\n")  # changed each time
             stop.wait(1.0)
 
     saver = threading.Thread(target=saves)
@@ -61,7 +63,7 @@ def test_watch_rechecks_on_save_and_survives_a_syntax_error(kata, tmp_path):
         stop.set()
         saver.join()
     assert r.exit_code == 0, r.output
-    assert r.output.count("Score: 0/100") == 2          # the stub, then the broken save
+    assert r.output.count("Score: 0/100") == 2          # the first check, then a broken save
     assert "SyntaxError" in r.output and "Stopped watching" in r.output
 
 
