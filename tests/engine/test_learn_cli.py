@@ -98,3 +98,28 @@ def test_solution_after_solving_shows_reference_then_each_mistake_with_its_diff(
     ref_at, gallery_at = r.output.index("return sum(xs)"), r.output.index("mistakes the suite catches")
     assert ref_at < gallery_at
     assert "+    return sum(xs) + (len(xs) > 2)" in r.output  # the off_by_one mutant's diff
+
+
+def test_watch_exits_cleanly_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "toy.py").write_text(RIGHT)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", KATA_ROOT=ROOT)
+    # SIGINT at its default, as in a terminal (a background CI job may have it ignored).
+    proc = subprocess.Popen([sys.executable, "-m", "checker", "-w", str(ws), "watch", "toy"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        for line in proc.stdout:
+            if line.startswith("Score:"):
+                break
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "Stopped watching" in out and "Traceback" not in out
