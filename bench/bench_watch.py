@@ -54,8 +54,11 @@ def bench_kata(kata, saves: int) -> dict:
         source = kata.reference.read_text()
         attempt.write_text(source)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # SIGINT at its default: a benchmark started in the background inherits it ignored,
+        # and Python then never turns Ctrl-C into KeyboardInterrupt.
         proc = subprocess.Popen(KATA + ["-w", str(ws), "watch", kata.id, "--seed", "1"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
         try:
