@@ -71,8 +71,9 @@ def grade(ctx, submissions, katas, out, jobs, seed, shard, hide_details, fresh, 
     except g.GradeError as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
-        console.print(f"\n[yellow]Interrupted.[/] Finished checks are kept in {out}/.state; "
-                      "run the same command again to resume.")
+        kept = (out / ".state" / "journal.jsonl").exists()
+        console.print("\n[yellow]Interrupted.[/] " + (f"Finished checks are kept in {out}/.state; run the same "
+                      "command again to resume." if kept else "Nothing was graded yet."), highlight=False)
         sys.exit(130)
     summary.show(result.book, console)
     console.print(f"{len(result.students)} students, {result.graded} checks graded, {result.reused} "

@@ -78,7 +78,7 @@ def test_a_tolerance_comparison_keeps_its_tolerance(wrong):
 
 
 def test_no_script_for_timeouts_with_a_reason(check):
-    p = by_name(check("hangs", repro=True))
+    p = by_name(check("loop_in_call", repro=True))
     failed = [r for r in p.values() if r.status == "timeout"]
     assert failed and all(r.repro is None and "timeout" in r.repro_note for r in failed)
 
