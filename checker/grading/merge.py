@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from checker.grading import journal
-from checker.grading.outputs import Book, read_similarity_csv, write_all
+from checker.grading.outputs import Book, read_similarity_csv
+from checker.grading.writers import write_all
 from checker.grading.plan import GradeError, kata_seed
 from checker.grading.records import Graded, Refused
 

@@ -1,7 +1,8 @@
 """The files of a grading run, made from records in memory: a Book in, files out.
 
 Every file but timings.csv is a pure function of the book (same bytes every run, any --jobs, a
-merge of shards). A new output format is one more function `(out, book) -> None` in WRITERS.
+merge of shards). A new output format is one more function `(out, book) -> None` in WRITERS (or, for one that
+needs more than tables, in checker/grading/writers.py).
 """
 from __future__ import annotations
 
@@ -170,18 +171,8 @@ def read_similarity_csv(folder: Path) -> list:
         return []
 
 
-def write_report(out: Path, book: Book):
-    from checker.grading.class_report import write_report_html
-    write_report_html(out, book)
+WRITERS = (write_gradebook_csv, write_grades_json, write_feedback, write_timings, write_similarity_csv)
 
-
-WRITERS = (write_gradebook_csv, write_grades_json, write_feedback, write_timings,
-           write_similarity_csv, write_report)
-
-
-def write_all(out: Path, book: Book, writers=WRITERS):
-    for write in writers:
-        write(out, book)
 
 
 # ---- feedback -----------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from checker.catalog import Catalog
 from checker.grading import journal
-from checker.grading.outputs import Book, write_all
+from checker.grading.outputs import Book
+from checker.grading.writers import write_all
 from checker.grading.plan import (GradeError, Options, Plan, discover, effective_hide, resolve_katas,
                                   shard_of, split, stage_class)
 from checker.grading.records import Graded, Submission, Ungraded
