@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import stat
-import tempfile
 import time
 import zipfile
 from pathlib import Path
 
+from checker.catalog import Catalog
 from checker.grading.outputs import Book, hidden
-from checker.grading.plan import GradeError
+from checker.grading.plan import GradeError, resolve_katas
 from checker.grading.records import Graded, Refused, Ungraded
 from checker.grading.single import STUDENT, grade_submission
 
