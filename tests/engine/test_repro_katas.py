@@ -21,6 +21,7 @@ CASES = {
     "coupling": ("additive_inverse_adds", "roundtrip"),
     "robbins_monro": ("wrong_sign", "recursion_exact"),
     "upsampling": ("dcr_channel_order", "pixel_shuffle_exact"),
+    "activations": ("gelu_one_plus_erf", "gelu_values"),
     "rope_2d": ("h_w_swapped", "rope_2d_moonvit"),
 }
 
