@@ -4,9 +4,9 @@
     python bench/bench_checkpointing.py --blocks 36 --runs 3 --threads 2
 
 Each block is Linear(d, 4d) -> GELU -> Linear(4d, d), as in a transformer MLP. Two memory figures:
-bytes saved for backward that are alive after the forward, and their peak over forward +
-backward, both measured with torch.autograd.graph.saved_tensors_hooks (katas/_shared/layers.py,
-SavedBytes: the same instrument the suite uses). Time is the median wall time of forward +
+the bytes alive after the forward (besides its output) and their peak over forward + backward
+(parameter gradients included), both bytes really resident in the process, whoever holds them
+(checker.probes.PeakMemory, the same instrument the suite uses). Time is the median wall time of forward +
 backward after one warm-up run, on one thread by default (intra-op threads on a shared, loaded
 machine make timings swing by 10x). Segment counts: 1, 2, 4, sqrt(n), n/4, n. Prints a Markdown
 table for the README.
@@ -26,7 +26,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from katas._shared.layers import SavedBytes  # noqa: E402
+from checker.probes import PeakMemory  # noqa: E402
 
 
 def load_reference():
@@ -60,12 +60,12 @@ def measure(fn, layers, segments, x, runs):
     for p in params:
         p.grad = None
     gc.collect()
-    with SavedBytes(exclude=[x, *params]) as mem:
-        out = fn(layers, segments, x)
-        retained = mem.retained(out)
-        mem.exclude(out)
+    with PeakMemory() as whole:
+        with PeakMemory() as fwd:
+            out = fn(layers, segments, x)
         out.sum().backward()
-    return retained, mem.peak, statistics.median(times[1:])
+    retained = fwd.result()["end_bytes"] - out.untyped_storage().nbytes()
+    return retained, whole.result()["peak_bytes"], statistics.median(times[1:])
 
 
 def main():
@@ -86,7 +86,7 @@ def main():
     print(f"{n} blocks Linear({args.d},{4 * args.d})-GELU-Linear, batch {args.batch}, float32; "
           f"one block input = {act / 2**20:.2f} MiB; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads\n")
-    print("| run | saved after forward MiB | peak saved MiB | vs plain | fwd+bwd s | time vs plain |")
+    print("| run | alive after forward MiB | peak MiB | vs plain | fwd+bwd s | time vs plain |")
     print("|---|---|---|---|---|---|")
     print(f"| plain | {base_kept / 2**20:.1f} | {base_peak / 2**20:.1f} | 1.00 | {base_t:.3f} | 1.00 |")
     for k in sorted({1, 2, 4, round(math.sqrt(n)), max(1, n // 4), n}):

@@ -38,6 +38,19 @@ class SecretPathError(PermissionError):
     pass
 
 
+class MeterAccessError(PermissionError):
+    """The attempt reached for a switch of a probe's meter (checker.probes reports it)."""
+
+
+def _is_meter_switch(target) -> bool:
+    """/proc/<self, pid, thread>/clear_refs resets the resident high-water mark PeakMemory reads."""
+    try:
+        p = os.fsdecode(target)
+    except (TypeError, ValueError):
+        return False
+    return os.path.basename(p) == "clear_refs" or os.path.basename(os.path.realpath(p)) == "clear_refs"
+
+
 class Guard:
     def __init__(self, secret_paths, attempt_path):
         self.secret = [os.path.realpath(p) for p in secret_paths]
@@ -69,6 +82,9 @@ class Guard:
                 return
             if isinstance(target, (str, bytes, os.PathLike)) and self._is_secret(target):
                 raise SecretPathError(f"the checker's hidden files are not readable here: {target}")
+            if self._armed and isinstance(target, (str, bytes, os.PathLike)) and _is_meter_switch(target):
+                raise MeterAccessError(f"{os.fsdecode(target)} resets the checker's memory meter: "
+                                       "not available to an attempt")
         elif self.deny_spawn and (event in _SPAWN_EVENTS):
             raise PermissionError(f"starting processes is not allowed in an attempt ({event})")
 

@@ -281,6 +281,9 @@ class WorkerProxy:
             return Outcome(reply.get("value"), elapsed, reply.get("args", []), reply.get("kwargs", {}),
                            reply.get("probes", {}))
         kind = reply.get("kind")
+        if kind == "probe-tamper":  # checker.probes: a meter was switched off, nothing was measured
+            self._abort("fail", "the attempt switched off or routed around the checker's measurement, "
+                                "so this property cannot pass:\n" + self._scrub(str(reply.get("message"))))
         if kind == "engine":
             self.stop()
             raise EngineError(self._scrub(str(reply.get("message", "the worker failed"))))

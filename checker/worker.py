@@ -13,9 +13,9 @@ import sys
 import time
 import traceback
 
-from checker import codec, protocol
+from checker import codec, probes as _probes, protocol
 from checker import guard as _guard_module
-from checker.guard import ForbiddenCall, Guard, SecretPathError
+from checker.guard import ForbiddenCall, Guard, MeterAccessError, SecretPathError
 from checker.probes import PROBES
 
 _perf = time.perf_counter  # taken before the attempt loads, so the attempt cannot swap it
@@ -66,6 +66,9 @@ class _RecordingGuard(Guard):
             if not (isinstance(target, str) and target.endswith(".pyc") and "__pycache__" in target):
                 self.events.add("secret-access")
             raise
+        except MeterAccessError as exc:
+            _probes.tampered(str(exc))
+            raise
         except PermissionError:
             self.events.add("spawn-attempt")
             raise
@@ -98,6 +101,10 @@ class WorkerServer:
             (size,) = protocol.HEADER.unpack(header)
             msg = _loads(_read_exact(self.rfd, size))
             reply = getattr(self, "op_" + msg["op"])(msg)
+            tampering = _probes.take_tampering()
+            if tampering and self.guard is not None:
+                reply = {"ok": False, "kind": "probe-tamper", "message": "\n".join(tampering)}
+                self.guard.events.add("probe-tamper")
             if self.guard is not None:
                 self._check_tampering()
                 if self.guard.events:
@@ -142,6 +149,7 @@ class WorkerServer:
         except BaseException:  # noqa: BLE001 - reported, the check is left ungraded
             return {"ok": False, "kind": "engine", "message": traceback.format_exc()}
         self.guard.forbid(msg["forbidden"])
+        _probes.install()  # before the attempt: it arms the probes' tamper detections
         self._watched = _snapshot()  # after forbid(): its wrappers are the engine's, not tampering
         os.chdir(msg["workdir"])
         self.guard.deny_spawn = True

@@ -1,10 +1,12 @@
-"""Shared fixtures: a tiny kata root (tests/fixtures/root) and attempt files for each fault."""
+"""Shared fixtures: a tiny kata root (tests/fixtures/root), attempt files (fixtures/attempts) and
+the hostile kinds (tests/hostile_kinds.py) made into toy attempts."""
 from pathlib import Path
 
 import pytest
 
 from checker import runner
 from checker.catalog import Catalog
+from tests import hostile_kinds
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ATTEMPTS = FIXTURES / "attempts"
@@ -21,10 +23,15 @@ def toy(catalog):
 
 
 @pytest.fixture
-def check(catalog, toy):
-    """check(name_or_path, seed=1) -> Report, for an attempt in fixtures/attempts."""
+def check(catalog, toy, tmp_path):
+    """check(name_or_path, seed=1) -> Report, for an attempt in fixtures/attempts, or a hostile
+    kind (its misbehaviour in total() only; add() stays right)."""
     def run(name, seed=1, **kw):
-        path = Path(name) if "/" in str(name) else ATTEMPTS / f"{name}.py"
+        if str(name) in hostile_kinds.KINDS:
+            path = tmp_path / f"{name}.py"
+            path.write_text(hostile_kinds.one_call(str(name), toy, "total"))
+        else:
+            path = Path(name) if "/" in str(name) else ATTEMPTS / f"{name}.py"
         return runner.check(catalog, toy, path, seed=seed, **kw)
     return run
 

@@ -10,11 +10,15 @@ what the attempt observed instead):
 - "mutant": a wrong solution plus module-level mischief (faking a verdict, patching comparisons
   and the engine, planting test-tool files beside it): scores exactly what the mutant alone does.
 
+The engine's fault tests (tests/engine) use `one_call`: the reference with a single function
+misbehaving, so the property after a fault must still run, in a fresh worker, and pass.
+
 Body placeholders: {reference}, {suite} (the kata's hidden files), {kata} (its id), {outs} (the
 grader's output folders, which the attempt must not reach).
 """
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -81,11 +85,29 @@ PLANTED = {"conftest.py": "import os\ndef pytest_sessionfinish(session, exitstat
            "pytest.ini": "[pytest]\naddopts = -p no:python\n"}
 
 
+def _code(name: str, kata, outs) -> str:
+    return KINDS[name].code.format(reference=str(kata.reference), suite=str(kata.suite), kata=kata.id,
+                                   outs=[str(o) for o in outs])
+
+
+def one_call(name: str, kata, fn: str) -> str:
+    """A "call" kind in `fn` only, the rest of the kata's reference intact; a "module" kind as is."""
+    kind, code = KINDS[name], _code(name, kata, ())
+    if kind.where == "module":
+        return code
+    if kind.where != "call":
+        raise ValueError(f"{name} is a {kind.where} kind: use files()")
+    src = kata.reference.read_text()
+    f = next(n for n in ast.parse(src).body if isinstance(n, ast.FunctionDef) and n.name == fn)
+    lines, first = src.splitlines(), f.body[0]
+    body = [" " * first.col_offset + line for line in code.splitlines()]
+    return "\n".join(lines[:first.lineno - 1] + body + lines[f.end_lineno:]) + "\n"
+
+
 def files(name: str, kata, mutant_source: str, outs) -> dict:
     """{file name: text} for one student's submission of `kata` of this kind."""
     kind = KINDS[name]
-    code = kind.code.format(reference=str(kata.reference), suite=str(kata.suite), kata=kata.id,
-                            outs=[str(o) for o in outs])
+    code = _code(name, kata, outs)
     if kind.where == "module":
         return {kata.filename: code}
     if kind.where == "call":

@@ -28,11 +28,11 @@ def test_exception_traceback_is_trimmed_to_attempt_frames(check):
 
 
 @pytest.mark.parametrize("name, status, words", [
-    ("hangs", "timeout", "did not finish within 2 s"),
-    ("exits", "error", "sys.exit(0)"),
-    ("os_exit", "crash", "exited with status 0"),
-    ("segfault", "crash", "segmentation fault"),
-    ("memory_bomb", "error", "MemoryError"),
+    ("loop_in_call", "timeout", "did not finish within 2 s"),
+    ("exit_in_call", "error", "sys.exit(0)"),
+    ("os_exit_in_call", "crash", "exited with status 0"),
+    ("segfault_in_call", "crash", "segmentation fault"),
+    ("memory_bomb_in_call", "error", "MemoryError"),
 ])
 def test_fault_fails_only_its_property_and_next_gets_fresh_worker(check, name, status, words):
     report = check(name)
@@ -56,8 +56,8 @@ def test_missing_function_is_named(check):
 @pytest.mark.parametrize("name, words", [
     ("syntax_error", "SyntaxError at line 1"),
     ("import_error", "No module named 'no_such_module_anywhere'"),
-    ("import_exits", "sys.exit(3)"),
-    ("import_hangs", "did not finish within 5 s"),
+    ("exit_at_import", "sys.exit(0)"),
+    ("loop_at_import", "did not finish within 5 s"),
 ])
 def test_broken_attempt_gives_score_zero_with_the_error(check, name, words):
     report = check(name)
@@ -72,6 +72,9 @@ def test_non_deterministic_attempt_fails(check):
     assert by_name(report)["totals"].status == "fail"
 
 
-def test_printing_cannot_change_the_verdict(check):
-    report = check("prints_fake_pass")
+def test_printing_cannot_change_the_verdict(check, toy, tmp_path):
+    from tests import hostile_kinds
+    mutant = (toy.solutions / "mutants" / "off_by_one.py").read_text()
+    (tmp_path / "fake.py").write_text(hostile_kinds.files("fake_verdict", toy, mutant, [])[toy.filename])
+    report = check(tmp_path / "fake.py")
     assert by_name(report)["totals"].status == "fail"

@@ -9,13 +9,13 @@ def test_importing_the_reference_fails(check):
 
 
 def test_reading_reference_and_suite_files_fails(check):
-    p = by_name(check("reads_reference"))
-    assert p["totals"].status == "error" and "not readable" in p["totals"].message
-    assert p["adds"].status == "error" and "not readable" in p["adds"].message
+    for kind in ("reads_reference", "reads_suite"):
+        p = by_name(check(kind))["totals"]
+        assert p.status == "error" and "not readable" in p.message, kind
 
 
 def test_starting_processes_fails(check):
-    p = by_name(check("spawns"))["totals"]
+    p = by_name(check("fork_bomb"))["totals"]
     assert p.status == "error" and "starting processes is not allowed" in p.message
 
 
@@ -47,4 +47,4 @@ def test_worker_environment_is_scrubbed(catalog, tmp_path, monkeypatch):
 
 
 def test_fixture_attempts_exist():
-    assert (ATTEMPTS / "hangs.py").exists()
+    assert (ATTEMPTS / "raises.py").exists()

@@ -8,11 +8,12 @@ from click.testing import CliRunner
 from checker import grading as grade, gradescope
 from checker.catalog import Catalog
 from checker.commands import main
+from tests import hostile_kinds
 from tests.conftest import ATTEMPTS, FIXTURES
 
 ROOT = FIXTURES / "root"
 FILES = {"ann": ROOT / "solutions/toy/reference.py", "ben": ROOT / "solutions/toy/mutants/off_by_one.py",
-         "cid": ATTEMPTS / "raises.py", "dee": ATTEMPTS / "segfault.py", "eve": ROOT / "katas/toy/stub.py",
+         "cid": ATTEMPTS / "raises.py", "dee": "segfault_in_call", "eve": ROOT / "katas/toy/stub.py",
          "fay": ATTEMPTS / "flaky.py"}
 OUTPUTS = ("gradebook.csv", "grades.json", "feedback/ann.md", "feedback/cid.md", "feedback/fay.md")
 
@@ -20,9 +21,10 @@ OUTPUTS = ("gradebook.csv", "grades.json", "feedback/ann.md", "feedback/cid.md",
 @pytest.fixture
 def subs(tmp_path):
     d = tmp_path / "subs"
+    toy = Catalog(str(ROOT)).get("toy")
     for s, f in FILES.items():
         (d / s).mkdir(parents=True)
-        (d / s / "toy.py").write_text(f.read_text())
+        (d / s / "toy.py").write_text(hostile_kinds.one_call(f, toy, "total") if isinstance(f, str) else f.read_text())
     (d / "gus").mkdir()  # no file at all
     return d
 
@@ -71,7 +73,7 @@ def test_resume_skips_unchanged_and_regrades_changed(subs, tmp_path):
     (subs / "ben" / "toy.py").write_text((ROOT / "solutions/toy/reference.py").read_text())
     second = run(subs, out)
     assert second.graded == 1 and second.reused == 5
-    assert "ben,100,100,," in (out / "gradebook.csv").read_text()
+    assert "ben,100,100,toy:similar:ann," in (out / "gradebook.csv").read_text()  # now ann's file
 
 
 def test_interrupted_journal_line_is_regraded(subs, tmp_path):

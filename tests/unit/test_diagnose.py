@@ -2,7 +2,6 @@
 from checker import runner
 from checker.diagnose import rank, similarity
 from checker.mutants import load_mutants, write_attempt
-from conftest import ATTEMPTS
 
 
 def test_a_mutant_is_named_by_its_own_words(catalog, toy, tmp_path):
@@ -14,10 +13,10 @@ def test_a_mutant_is_named_by_its_own_words(catalog, toy, tmp_path):
     assert "a + a" not in str(report.to_json())  # the mistake's words, never its code
 
 
-def test_no_diagnosis_when_passing_unfinished_or_unloadable(catalog, toy):
+def test_no_diagnosis_when_passing_unfinished_or_unloadable(catalog, toy, check):
     assert runner.check(catalog, toy, toy.reference, seed=1).diagnosis == []
     assert runner.check(catalog, toy, toy.stub, seed=1).diagnosis == []
-    assert runner.check(catalog, toy, ATTEMPTS / "syntax_error.py", seed=1).diagnosis == []
+    assert check("syntax_error").diagnosis == []
 
 
 def test_rendered_report_says_it_looks_like_a_known_mistake(check):

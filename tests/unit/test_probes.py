@@ -23,3 +23,43 @@ def test_line_count_stops_at_its_cap_and_the_call_still_finishes():
         result = _loop(100_000)
     assert result == sum(range(100_000))  # the rest of the call ran, untraced
     assert probe.result() == 1000
+
+
+def test_peak_memory_sees_torch_numpy_and_python_and_nests():
+    import numpy as np
+    import torch
+
+    from checker.probes import PeakMemory
+    mib = 1 << 20
+    with PeakMemory() as outer:
+        a = torch.ones(1024, 1024, dtype=torch.float64)   # 8 MiB, freed before the inner probe
+        del a
+        with PeakMemory() as inner:
+            b = np.ones((256, 1024))                      # 2 MiB, alive at the inner probe's end
+        del b
+        with PeakMemory() as lists:
+            xs = [float(i) for i in range(200_000)]       # ~6 MiB of Python floats and pointers
+            del xs
+    assert 7.5 * mib <= outer.result()["peak_bytes"] <= 10 * mib
+    assert 1.9 * mib <= inner.result()["peak_bytes"] <= 3 * mib
+    assert inner.result()["end_bytes"] >= 1.9 * mib
+    # Freed Python objects leave partly used allocator arenas behind: most, not all, is returned.
+    assert lists.result()["peak_bytes"] >= 4 * mib
+    assert lists.result()["end_bytes"] < 0.5 * lists.result()["peak_bytes"]
+
+
+def test_tampering_seen_at_exit_is_reported_once():
+    import sys
+
+    from checker.probes import take_tampering
+    take_tampering()
+
+    def hide():
+        sys._getframe().f_trace = None
+        return _loop(1000)
+
+    with LineCount() as probe:
+        hide()
+    messages = take_tampering()
+    assert len(messages) == 1 and "f_trace" in messages[0]
+    assert take_tampering() == []
