@@ -109,3 +109,31 @@ def solution(ctx, name, force):
         ws.note_solution_forced(kata.id)
     render_solution(kata, _console())
     sys.exit(0)
+
+
+@main.command(hidden=True)
+@click.argument("name")
+@click.pass_context
+def serve(ctx, name):
+    """For the notebook extension: a warm checker answering JSON lines on stdin/stdout.
+
+    Each request is {"file": PATH, "seed": N or null}; each answer is the report's JSON (as
+    `kata check --json`) on one line, or {"error": text}. Ends at end of input."""
+    import json
+    from checker.watch import WarmChecker
+    kata = _kata(ctx, name)
+    warm = WarmChecker(ctx.obj["catalog"], kata)
+    try:
+        for line in sys.stdin:
+            try:
+                req = json.loads(line)
+                report = warm.check(Path(req["file"]), seed=req.get("seed"))
+                answer = report.to_json()
+            except Exception as exc:  # noqa: BLE001 - one bad request must not end the server
+                answer = {"error": f"{type(exc).__name__}: {exc}"}
+            sys.stdout.write(json.dumps(answer) + "\n")
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        warm.close()

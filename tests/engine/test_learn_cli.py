@@ -123,3 +123,15 @@ def test_watch_exits_cleanly_on_ctrl_c(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0 and "Stopped watching" in out and "Traceback" not in out
+
+
+def test_serve_answers_one_json_report_per_request_line(kata, tmp_path):
+    import json
+    attempt = tmp_path / "toy.py"
+    attempt.write_text(RIGHT)
+    requests = (json.dumps({"file": str(attempt), "seed": 1}) + "\n" + "not json\n"
+                + json.dumps({"file": str(ATTEMPTS / "total_off_by_one.py"), "seed": 1}) + "\n")
+    r = CliRunner().invoke(main, ["--root", ROOT, "serve", "toy"], input=requests)
+    assert r.exit_code == 0, r.output
+    answers = [json.loads(line) for line in r.output.splitlines()]
+    assert answers[0]["score"] == 100 and "error" in answers[1] and answers[2]["score"] < 100
