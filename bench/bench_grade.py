@@ -33,7 +33,8 @@ from checker.mutants import load_mutants, materialise
 
 def make_class(dest: Path, katas, n: int, outs, seed: int = 0) -> dict:
     """Fill dest/<student>/ and return {(student, kata): kind}. Hostile slots take the kinds of
-    tests/hostile_kinds.py in a shuffled cycle, so each kind appears at least once in 32 hostile slots."""
+    tests/hostile_kinds.py in a shuffled cycle, so each kind appears once the class has as many
+    hostile slots as there are kinds."""
     rng = random.Random(seed)
     hostile = []
     mix = {}

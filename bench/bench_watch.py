@@ -54,8 +54,11 @@ def bench_kata(kata, saves: int) -> dict:
         source = kata.reference.read_text()
         attempt.write_text(source)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # SIGINT at its default: a benchmark started in the background inherits it ignored,
+        # and Python then never turns Ctrl-C into KeyboardInterrupt.
         proc = subprocess.Popen(KATA + ["-w", str(ws), "watch", kata.id, "--seed", "1"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
         try:
@@ -77,6 +80,12 @@ def bench_kata(kata, saves: int) -> dict:
                 code = proc.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 code = "hung"
+                proc.send_signal(signal.SIGUSR1)  # the watcher dumps its threads' stacks
+                time.sleep(2)
+                tail = []
+                while not lines.empty():
+                    tail.append(lines.get()[1] or "")
+                print("".join(tail)[-5000:], file=sys.stderr)
             stop_s = time.perf_counter() - t0
         finally:
             if proc.poll() is None:

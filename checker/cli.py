@@ -162,6 +162,10 @@ def check(ctx, name, file_, reference, as_json, seed, repro_prop, out):
         click.echo(json.dumps(report.to_json(), indent=1))
     else:
         render(report, _console())
+        failed = [p.name for p in report.properties if p.status in ("fail", "error")]
+        if failed and not report.error:
+            click.echo(f"To replay a failure outside the checker: kata check {kata.id} "
+                       f"--repro {failed[0]} --out repro.py")
     sys.exit(INTERNAL_ERROR if report.engine_error else 0 if report.passed else 1)
 
 

@@ -53,6 +53,12 @@ def watch(ctx, name, file_, seed, max_checks):
     if not path.is_file():
         hint = "" if file_ else f" Run `kata start {kata.id}` first."
         raise UsageError(f"no attempt at {path}.{hint}")
+    import faulthandler
+    import signal
+    try:
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where is it stuck
+    except (ValueError, AttributeError, OSError):
+        pass  # stderr is not a real file (click.testing)
     console = _console()
     console.print(f"[dim]warming up the checker for {kata.id}…[/]")
     warm = None
@@ -64,9 +70,26 @@ def watch(ctx, name, file_, seed, max_checks):
     except KeyboardInterrupt:
         pass
     finally:
+        timer = _exit_if_stuck(console, seconds=10)
         if warm is not None:
             warm.close()
+        timer.cancel()
     console.print("\nStopped watching.")
+
+
+def _exit_if_stuck(console, seconds):
+    """After Ctrl-C, a call still in flight must not keep the terminal: if cleaning up takes
+    longer than `seconds`, leave anyway (the zygote dies with this process, PR_SET_PDEATHSIG)."""
+    import os
+    import threading
+
+    def leave():
+        console.print("\nStopped watching (a call was still running; it was abandoned).")
+        os._exit(130)
+    timer = threading.Timer(seconds, leave)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 @main.command()
@@ -86,3 +109,31 @@ def solution(ctx, name, force):
         ws.note_solution_forced(kata.id)
     render_solution(kata, _console())
     sys.exit(0)
+
+
+@main.command(hidden=True)
+@click.argument("name")
+@click.pass_context
+def serve(ctx, name):
+    """For the notebook extension: a warm checker answering JSON lines on stdin/stdout.
+
+    Each request is {"file": PATH, "seed": N or null}; each answer is the report's JSON (as
+    `kata check --json`) on one line, or {"error": text}. Ends at end of input."""
+    import json
+    from checker.watch import WarmChecker
+    kata = _kata(ctx, name)
+    warm = WarmChecker(ctx.obj["catalog"], kata)
+    try:
+        for line in sys.stdin:
+            try:
+                req = json.loads(line)
+                report = warm.check(Path(req["file"]), seed=req.get("seed"))
+                answer = report.to_json()
+            except Exception as exc:  # noqa: BLE001 - one bad request must not end the server
+                answer = {"error": f"{type(exc).__name__}: {exc}"}
+            sys.stdout.write(json.dumps(answer) + "\n")
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        warm.close()

@@ -5,10 +5,12 @@
         ...
 
 checks the cell's source as the attempt and shows the report as HTML. The check runs in a
-separate `kata check --json` process, which runs the attempt in its own worker as always: the
-notebook's kernel never imports the attempt, nor the hidden suite or the reference (a kernel
-that held them would hand the solution to the notebook). Options after the kata's name go to
-`kata check` (`--seed 3`). The report's data is left in the notebook as `kata_report`.
+separate process, which runs the attempt in its own worker as always: the notebook's kernel
+never imports the attempt, nor the hidden suite or the reference (a kernel that held them would
+hand the solution to the notebook). That process is a warm checker (`kata serve NAME`, the
+machinery of `kata watch`) kept per kata between cells, so a re-check costs the properties' own
+work; other options after the kata's name (`--seed 3` is served) go to a one-off
+`kata check --json`. The report's data is left in the notebook as `kata_report`.
 """
 from __future__ import annotations
 
@@ -48,11 +50,48 @@ def to_html(report: Report) -> str:
     return console.export_html(inline_styles=True, code_format="<pre style=\"{stylesheet}\">{code}</pre>")
 
 
+_servers: dict[str, subprocess.Popen] = {}   # kata id -> its warm `kata serve` process
+
+
+def _served(name, path, seed):
+    """The report from the kata's warm server (started on first use), or None if it is gone."""
+    proc = _servers.get(name)
+    if proc is None or proc.poll() is not None:
+        proc = subprocess.Popen([sys.executable, "-m", "checker", "serve", name], text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        _servers[name] = proc
+    try:
+        proc.stdin.write(json.dumps({"file": str(path), "seed": seed}) + "\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+    except (BrokenPipeError, OSError):
+        line = ""
+    if not line:
+        _servers.pop(name, None)
+        return None
+    data = json.loads(line)
+    return None if "error" in data else data
+
+
+def _seed_only(options):
+    """The --seed of `%%kata check NAME --seed N`, if that is the only option (else "other")."""
+    if not options:
+        return None
+    if len(options) == 2 and options[0] == "--seed" and options[1].isdigit():
+        return int(options[1])
+    return "other"
+
+
 def run_check(name: str, source: str, options=()) -> tuple[dict | None, str]:
     """(the JSON report or None, error text) of `kata check NAME` on `source`, out of process."""
     with tempfile.TemporaryDirectory(prefix="kata-cell-") as tmp:
         path = Path(tmp) / f"{name}.py"
         path.write_text(source)
+        seed = _seed_only(list(options))
+        if seed != "other" and name.isidentifier():
+            data = _served(name, path, seed)
+            if data is not None:
+                return data, ""
         done = subprocess.run([sys.executable, "-m", "checker", "check", name, "--file", str(path),
                                "--json", *options], capture_output=True, text=True, cwd=tmp)
     if done.returncode in (0, 1):

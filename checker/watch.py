@@ -99,22 +99,50 @@ class Loop:
         return report
 
     def run(self, stop_event=None, max_checks=None):
-        """Check now, then after every save, until Ctrl-C, stop_event or max_checks."""
+        """Check now, then after every save, until Ctrl-C, stop_event or max_checks.
+
+        watchfiles waits in a daemon thread and hands saves over a queue: Ctrl-C lands in this
+        thread at once, and a watcher that is slow to close cannot keep the process alive.
+        Saves made during a check are coalesced into one re-check, and a save that leaves the
+        file as it was checked (one save's events arriving in two batches) is not checked again.
+        """
+        import queue
+        import threading
+
         import watchfiles
-        self.draw_check()
+        stop = stop_event or threading.Event()
+        saves: queue.Queue = queue.Queue()
         name = self.path.name
 
         def only_attempt(change, p):
             return Path(p).name == name
 
-        if max_checks is not None and self.checks >= max_checks:
-            return
-        for _ in watchfiles.watch(self.path.parent, watch_filter=only_attempt, debounce=DEBOUNCE_MS,
-                                  step=STEP_MS, stop_event=stop_event, raise_interrupt=True,
-                                  rust_timeout=200, recursive=False):
-            if not self.path.exists():
-                self.console.print(f"[yellow]{self.path} was removed; waiting for it to come back[/]")
-                continue
+        def wait_for_saves():
+            for changes in watchfiles.watch(self.path.parent, watch_filter=only_attempt,
+                                            debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=stop,
+                                            raise_interrupt=False, rust_timeout=200, recursive=False):
+                saves.put(changes)
+
+        threading.Thread(target=wait_for_saves, name="kata-watch", daemon=True).start()
+        try:
+            checked = _digest(self.path)
             self.draw_check()
-            if max_checks is not None and self.checks >= max_checks:
-                return
+            while max_checks is None or self.checks < max_checks:
+                try:
+                    saves.get(timeout=0.2)
+                except queue.Empty:
+                    if stop.is_set():
+                        return
+                    continue
+                while not saves.empty():  # several saves while checking: one re-check
+                    saves.get_nowait()
+                if not self.path.exists():
+                    self.console.print(f"[yellow]{self.path} was removed; waiting for it to come back[/]")
+                    continue
+                digest = _digest(self.path)
+                if digest == checked:
+                    continue
+                checked = digest
+                self.draw_check()
+        finally:
+            stop.set()

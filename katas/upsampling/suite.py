@@ -180,28 +180,44 @@ def interpolate_rejects(k, call):
         k.invoke(call.fn, *args, **kwargs)
 
 
-# 32 × 32 planes: the whole linear map of one plane (out_h·out_w × 32·32, ~2·10^6 elements) is
-# ~50× the allowance below, which any gather, index or per-axis-matrix method stays far under.
-_BIG = T((1, 2, 32, 32), "float32", 3)
+# Memory is read twice: the largest tensor any torch operator made (tensor_sizes), and the bytes
+# really resident at the peak of the call, whichever library allocated them (peak_memory: numpy
+# buffers and a matrix handed to torch as an operator's input included). The allowance is in
+# elements; in bytes it is as many float64s plus 4 MiB for torch's and Python's own workspace
+# (correct attempts peak at ≤ 0.4 MB here, the dense maps at ≥ 19 MB).
+MEMORY_PROBES = ["tensor_sizes", "peak_memory"]
+BYTES_SLACK = 4 * 1024 * 1024
+
+
+def check_memory(call, readings, limit, why):
+    sizes, peak = readings["tensor_sizes"], readings["peak_memory"]["peak_bytes"]
+    expect(sizes["max_numel"] <= limit, f"{call!r} made a tensor {why}",
+           expected=f"every tensor ≤ {limit} elements",
+           got=f"{sizes['max_numel']} elements, made by aten.{sizes['max_op']}")
+    expect(peak <= 8 * limit + BYTES_SLACK, f"{call!r} held too much memory at once (torch, numpy or "
+           f"Python): it allocated something {why}", expected=f"peak ≤ {8 * limit + BYTES_SLACK} bytes",
+           got=f"{peak} bytes")
+
+
+# 48 × 48 planes: the whole linear map of one plane (out_h·out_w × 48·48, ~10^7 elements, 40 MB
+# in float32) is ~120× the element allowance below and ~8× the byte allowance; any gather, index
+# or per-axis-matrix method stays far under both.
+_BIG = T((1, 2, 48, 48), "float32", 3)
 _BIG_CALLS = [Call("interpolate", (_BIG,), {"scale_factor": (1.5, 1.25), "mode": "bilinear"}),
-              Call("interpolate", (_BIG,), {"size": (40, 48), "mode": "nearest-exact"})]
+              Call("interpolate", (_BIG,), {"size": (60, 72), "mode": "nearest-exact"})]
 
 
 @prop(weight=2)
 def interpolate_memory(k):
-    """32 × 32 planes: no tensor near the size of the whole (out_h·out_w) × (in_h·in_w) interpolation matrix."""
+    """48 × 48 planes: no tensor or buffer near the size of the whole (out_h·out_w) × (in_h·in_w) interpolation matrix."""
     for call in _BIG_CALLS:
-        got, readings, args, kwargs = run(k, call, probes=["tensor_sizes"])
+        got, readings, args, kwargs = run(k, call, probes=MEMORY_PROBES)
         check_result(call, got, args, kwargs, exact=call.kwargs["mode"] != "bilinear")
         x, out = args[0], got
         h, w, oh, ow = x.shape[2], x.shape[3], out.shape[2], out.shape[3]
-        limit = 8 * max(x.numel(), out.numel()) + 2 * (oh * h + ow * w)
-        sizes = readings["tensor_sizes"]
-        expect(sizes["max_numel"] <= limit,
-               f"{call!r} made a tensor as large as a dense interpolation matrix: gather the "
-               "source pixels (or use one small matrix per axis)",
-               expected=f"every tensor ≤ {limit} elements",
-               got=f"{sizes['max_numel']} elements, made by aten.{sizes['max_op']}")
+        check_memory(call, readings, 8 * max(x.numel(), out.numel()) + 2 * (oh * h + ow * w),
+                     "as large as a dense interpolation matrix: gather the source pixels (or use "
+                     "one small matrix per axis)")
 
 
 # ---- transposed convolution -------------------------------------------------------------------
@@ -245,11 +261,12 @@ def conv_transpose_adjoint(k, case):
 
 
 # Zero-inserted, fully padded input of (H−1)s + 1 + 2d(k−1) + output_padding per axis, times the
-# kernel area and max(C_in, C_out): room for im2col of the zero-inserted input or a per-tap
-# scatter; the dense matrix of the whole map (C_in·H·W × C_out·H_out·W_out) is ≥ 40× larger.
-_CONV_BIG = [Call("conv_transpose2d", (T((1, 3, 16, 16), "float32", 5), T((3, 2, 3, 3), "float32", 6)),
+# kernel (C_in·C_out·kH·kW): room for im2col of the zero-inserted input, a per-tap scatter, or the
+# whole broadcast product before the sum over C_in; the dense matrix of the map
+# (C_in·H·W × C_out·H_out·W_out, 20-33 MB in float32) is ≥ 50× larger, and ≥ 4× the bytes allowed.
+_CONV_BIG = [Call("conv_transpose2d", (T((1, 3, 24, 24), "float32", 5), T((3, 2, 3, 3), "float32", 6)),
                   {"stride": 2, "padding": 1, "output_padding": 1}),
-             Call("conv_transpose2d", (T((1, 3, 20, 20), "float32", 7), T((3, 2, 3, 3), "float32", 8)),
+             Call("conv_transpose2d", (T((1, 3, 30, 30), "float32", 7), T((3, 2, 3, 3), "float32", 8)),
                   {"padding": 2, "dilation": 2})]
 
 
@@ -259,22 +276,18 @@ def _conv_allowance(call):
                 (("stride", 1), ("output_padding", 0), ("dilation", 1)))
     zh = (h - 1) * s[0] + 1 + 2 * d[0] * (kh - 1) + op[0]
     zw = (w - 1) * s[1] + 1 + 2 * d[1] * (kw - 1) + op[1]
-    return n * max(c_in, c_out) * kh * kw * zh * zw
+    return n * c_in * c_out * kh * kw * zh * zw
 
 
 @prop(weight=2)
 def conv_transpose_memory(k):
-    """No tensor larger than the zero-inserted input times the kernel area (no dense matrix of the map)."""
+    """No tensor or buffer larger than the zero-inserted input times the kernel (no dense matrix of the map)."""
     for call in _CONV_BIG:
-        got, readings, args, kwargs = run(k, call, probes=["tensor_sizes"])
+        got, readings, args, kwargs = run(k, call, probes=MEMORY_PROBES)
         check_result(call, got, args, kwargs)
-        limit = _conv_allowance(call)
-        sizes = readings["tensor_sizes"]
-        expect(sizes["max_numel"] <= limit,
-               f"{call!r} made a tensor larger than the zero-inserted input times the kernel area: "
-               "scatter the kernel taps or convolve the zero-inserted input, never build the whole "
-               "linear map", expected=f"every tensor ≤ {limit} elements",
-               got=f"{sizes['max_numel']} elements, made by aten.{sizes['max_op']}")
+        check_memory(call, readings, _conv_allowance(call),
+                     "larger than the zero-inserted input times the kernel area: scatter the kernel "
+                     "taps or convolve the zero-inserted input, never build the whole linear map")
 
 
 # ---- all --------------------------------------------------------------------------------------

@@ -49,8 +49,10 @@ def test_watch_rechecks_on_save_and_survives_a_syntax_error(kata, tmp_path):
 
     def saves():  # keep saving until the watcher has seen one (it may not be watching yet)
         time.sleep(1.0)
+        i = 0
         while not stop.is_set():
-            attempt.write_text("def total(xs:\n")
+            i += 1
+            attempt.write_text(f"def total(xs:  # save {i}\n")  # changed each time
             stop.wait(1.0)
 
     saver = threading.Thread(target=saves)
@@ -61,7 +63,7 @@ def test_watch_rechecks_on_save_and_survives_a_syntax_error(kata, tmp_path):
         stop.set()
         saver.join()
     assert r.exit_code == 0, r.output
-    assert r.output.count("Score: 0/100") == 2          # the stub, then the broken save
+    assert r.output.count("Score: 0/100") == 2          # the first check, then a broken save
     assert "SyntaxError" in r.output and "Stopped watching" in r.output
 
 
@@ -96,3 +98,40 @@ def test_solution_after_solving_shows_reference_then_each_mistake_with_its_diff(
     ref_at, gallery_at = r.output.index("return sum(xs)"), r.output.index("mistakes the suite catches")
     assert ref_at < gallery_at
     assert "+    return sum(xs) + (len(xs) > 2)" in r.output  # the off_by_one mutant's diff
+
+
+def test_watch_exits_cleanly_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "toy.py").write_text(RIGHT)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", KATA_ROOT=ROOT)
+    # SIGINT at its default, as in a terminal (a background CI job may have it ignored).
+    proc = subprocess.Popen([sys.executable, "-m", "checker", "-w", str(ws), "watch", "toy"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        for line in proc.stdout:
+            if line.startswith("Score:"):
+                break
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "Stopped watching" in out and "Traceback" not in out
+
+
+def test_serve_answers_one_json_report_per_request_line(kata, tmp_path):
+    import json
+    attempt = tmp_path / "toy.py"
+    attempt.write_text(RIGHT)
+    requests = (json.dumps({"file": str(attempt), "seed": 1}) + "\n" + "not json\n"
+                + json.dumps({"file": str(ATTEMPTS / "total_off_by_one.py"), "seed": 1}) + "\n")
+    r = CliRunner().invoke(main, ["--root", ROOT, "serve", "toy"], input=requests)
+    assert r.exit_code == 0, r.output
+    answers = [json.loads(line) for line in r.output.splitlines()]
+    assert answers[0]["score"] == 100 and "error" in answers[1] and answers[2]["score"] < 100

@@ -41,3 +41,12 @@ def test_a_passing_cell_scores_100_and_bad_usage_says_how(tmp_path, monkeypatch)
     assert "Score: 100/100" in _html(nb.cells[1])
     assert "usage: %%kata check NAME" in "".join(o.get("text", "") for o in nb.cells[2].outputs)
     assert "no kata named" in _html(nb.cells[3])
+
+
+def test_cells_of_one_kata_share_a_warm_checker_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("KATA_ROOT", str(FIXTURES / "root"))
+    pid = "import checker.notebook as n\nprint(n._servers['toy'].pid)"
+    nb = _run(tmp_path, "%load_ext checker", "%%kata check toy --seed 2\n" + WRONG, pid,
+              "%%kata check toy\n" + WRONG, pid)
+    assert "Score:" in _html(nb.cells[1]) and "Score:" in _html(nb.cells[3])
+    assert nb.cells[2].outputs[0]["text"] == nb.cells[4].outputs[0]["text"]

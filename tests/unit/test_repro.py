@@ -103,3 +103,22 @@ def test_kata_check_repro_refuses_unknown_properties_and_passing_ones():
     assert res.exit_code == 2 and "no property 'nope'" in res.output
     res = CliRunner().invoke(main, ["--root", root, "check", "calls", "--reference", "--repro", "fills"])
     assert res.exit_code == 1 and "passes" in res.output
+
+
+def test_locate_prefers_identity_then_a_unique_value_and_refuses_ambiguity():
+    import numpy as np
+    from checker.repro import locate
+    rows = np.array([[1.0, 2.0], [3.0, 4.0]])
+    box = [5, 6]
+    root = {"value": {"a": box, "n": 3, "m": 3, "rows": rows}, "args": [], "kwargs": {}}
+    assert locate(root, box) == ["value", "a"]                       # the object itself
+    assert locate(root, 6) == ["value", "a", 1]                      # one equal value
+    assert locate(root, 3) is None                                   # two: which one was judged?
+    assert locate(root, [3.0, 4.0]) == ["value", "rows", 1, ".tolist"]  # a row, as a list
+    assert locate(root, (2, 2)) == ["value", "rows", ".shape"]
+
+
+def test_check_hints_at_repro_after_a_failure():
+    res = CliRunner().invoke(main, ["--root", str(FIXTURES / "root"), "check", "calls", "--file",
+                                    str(WRONG), "--seed", "1"])
+    assert res.exit_code == 1 and "--repro scaled --out repro.py" in res.output
