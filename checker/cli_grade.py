@@ -39,9 +39,19 @@ def _root(ctx):
 @click.option("--fresh", is_flag=True, help="Ignore the journal in --out and grade everything again.")
 @click.option("--uid-base", type=int, default=61000, show_default=True,
               help="As root: slot i runs attempts as uid UID_BASE+i (must be unused uids).")
+@click.option("--hidden-until", metavar="YYYY-MM-DD", default=None,
+              help="--hide-details applies until this day; grading again on or after it (nothing "
+                   "is re-run) writes the full feedback.")
+@click.option("--similarity-threshold", type=float, default=0.8, show_default=True,
+              help="Pairs of submissions this similar or more are flagged similar:<other>.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write JUnit XML (one testsuite per kata, one testcase per property).")
+@click.option("--canvas-csv", "canvas", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a gradebook CSV that Canvas imports (one assignment per kata).")
 @click.option("--no-progress", is_flag=True, help="No progress bar (logs).")
 @click.pass_context
-def grade(ctx, submissions, katas, out, jobs, seed, shard, hide_details, fresh, uid_base, no_progress):
+def grade(ctx, submissions, katas, out, jobs, seed, shard, hide_details, fresh, uid_base, hidden_until,
+          similarity_threshold, junit, canvas, no_progress):
     """Grade a class: SUBMISSIONS/<student>/<kata>.py, each check in an isolated sandbox.
 
     Interrupted runs resume: finished (student, kata) pairs whose file did not change are kept.
@@ -52,7 +62,9 @@ def grade(ctx, submissions, katas, out, jobs, seed, shard, hide_details, fresh, 
     try:
         opts = g.Options(submissions=submissions, out=out, katas=_split(katas) or None, seed=seed,
                          jobs=jobs, shard=g.parse_shard(shard), hide=_split(hide_details),
-                         root=_root(ctx), uid_base=uid_base, fresh=fresh, progress=not no_progress)
+                         root=_root(ctx), uid_base=uid_base, fresh=fresh, progress=not no_progress,
+                         hidden_until=hidden_until, similarity_threshold=similarity_threshold,
+                         junit=junit, canvas=canvas)
         result = g.run(opts, console)
     except g.CanaryFailed as exc:
         _canary_failed(console, exc)
@@ -67,7 +79,9 @@ def grade(ctx, submissions, katas, out, jobs, seed, shard, hide_details, fresh, 
     console.print(f"{len(result.students)} students, {result.graded} checks graded, {result.reused} "
                   f"reused from the journal, {len(result.ungraded)} ungraded, {result.wall:.1f} s. "
                   f"Isolation: {result.isolation}.", highlight=False)
-    console.print(f"Outputs in {result.out}: gradebook.csv, grades.json, feedback/, timings.csv", highlight=False)
+    extra = "".join(f", {p}" for p in (junit, canvas) if p)
+    console.print(f"Outputs in {result.out}: gradebook.csv, grades.json, feedback/, report.html, "
+                  f"similarity.csv, timings.csv{extra}", highlight=False)
     if result.ungraded:
         sys.exit(1)
 
@@ -143,13 +157,42 @@ def gradescope_run(ctx, submission, results, katas, config, seed, hide_details):
               show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--hide-details", default="", help="Properties shown by name only (as --hide-details of grade).")
+@click.option("--details-after-due-date", is_flag=True,
+              help="Hidden properties show their names before the due date and their details after it.")
 @click.pass_context
-def gradescope_bundle(ctx, katas, out, seed, hide_details):
+def gradescope_bundle(ctx, katas, out, seed, hide_details, details_after_due_date):
     """Build the Gradescope autograder zip (setup.sh, run_autograder, the engine, the chosen katas)."""
     from checker import gradescope as gs
     from checker.grading import GradeError
     try:
-        names = gs.bundle(out, _split(katas), seed=seed, hide=_split(hide_details), root=_root(ctx))
+        names = gs.bundle(out, _split(katas), seed=seed, hide=_split(hide_details), root=_root(ctx),
+                          hidden_visibility="after_due_date" if details_after_due_date else "after_published")
     except GradeError as exc:
         raise UsageError(str(exc)) from None
     click.echo(f"wrote {out} with {len(names)} files; upload it as the autograder of the assignment")
+
+
+@main.group()
+def prairielearn():
+    """PrairieLearn external grader mode (see docs/grading.md)."""
+
+
+@prairielearn.command("run")
+@click.option("--job", type=click.Path(file_okay=False, path_type=Path), default=Path("/grade"),
+              show_default=True, help="PrairieLearn's job folder: student/ in, results/results.json out.")
+@click.option("--katas", required=True, help="Comma-separated kata ids the question grades.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--hide-details", default="", help="Properties shown by name only.")
+@click.pass_context
+def prairielearn_run(ctx, job, katas, seed, hide_details):
+    """Grade /grade/student and write /grade/results/results.json."""
+    from checker import prairielearn as pl
+    from checker.grading import GradeError
+    try:
+        data = pl.run(job, _split(katas), seed=seed, hide=_split(hide_details), root=_root(ctx))
+    except GradeError as exc:
+        raise UsageError(str(exc)) from None
+    if not data["gradable"]:
+        click.echo(f"internal error: the submission could not be graded -> {job}/results/results.json", err=True)
+        sys.exit(3)
+    click.echo(f"score {data['score']:g} -> {job}/results/results.json")

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import stat
-import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 from checker.catalog import Catalog
 from checker.grading.outputs import Book, hidden
-from checker.grading.plan import GradeError, Plan, resolve_katas, split, stage
+from checker.grading.plan import GradeError, resolve_katas
 from checker.grading.records import Graded, Refused, Ungraded
-from checker.grading.run import grade, katas_info
-from checker.grading.slots import SlotConfig
-from checker.grading.uids import UidBlock
+from checker.grading.single import STUDENT, grade_submission
 
 CONFIG = "kata_autograder.json"
-STUDENT = "submission"
-UID_BASE = 61000
 
 
 def load_config(path: Path | None) -> dict:
@@ -37,42 +30,6 @@ def load_config(path: Path | None) -> dict:
         except (OSError, ValueError) as exc:
             raise GradeError(f"cannot read the autograder config {path}: {exc}") from None
     return cfg
-
-
-def find_file(submission: Path, name: str) -> Path | None:
-    """The shallowest regular file called `name` (Gradescope keeps uploaded folders)."""
-    best = None
-    for dirpath, dirnames, filenames in os.walk(submission, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__MACOSX")
-        if name in filenames:
-            p = Path(dirpath) / name
-            if stat.S_ISREG(os.lstat(p).st_mode):
-                depth = len(p.relative_to(submission).parts)
-                if best is None or depth < best[0]:
-                    best = (depth, p)
-    return best[1] if best else None
-
-
-def grade_submission(submission: Path, cfg: dict, root=None) -> Book:
-    """Grade one submission folder with the grading API (same sandbox, canary and seeds as
-    `kata grade`); the records stay in memory."""
-    if not submission.is_dir():
-        raise GradeError(f"submission folder {submission} does not exist")
-    katas = resolve_katas(Catalog(root), cfg.get("katas"))
-    plan = Plan.make(katas, [STUDENT], int(cfg.get("seed", 0)), hide=list(cfg.get("hide", [])))
-    staging = Path(tempfile.mkdtemp(prefix="kata-gradescope-"))
-    try:
-        subs = []
-        for k in katas:
-            found = find_file(submission, k.filename)
-            subs.append(stage(found or submission / k.filename, STUDENT, k.id, staging))
-        records, todo = split(plan, subs, {})
-        with UidBlock(UID_BASE, 1) as uid_base:
-            config = SlotConfig(root, uid_base, os.cpu_count() or 1, (str(submission.resolve()), str(staging)))
-            grade(plan, todo, config, 1, lambda rec: records.__setitem__(rec.key, rec))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return Book(plan.engine, plan.seed, plan.students, katas_info(plan), records, plan.hide)
 
 
 def run(submission: Path, results: Path, cfg: dict, root=None) -> dict:
@@ -105,7 +62,7 @@ def to_results(book: Book, cfg: dict, seconds: float = 0.0) -> dict:
             lines.append(f"{k}: {score:g}/100" + (f" ({rec.problem})" if isinstance(rec, Refused) else ""))
         for p in props:
             number += 1
-            tests.append(_test(rec, p, kata_points * p["weight"] / total_w, number, hide, cfg))
+            tests += _tests(rec, p, kata_points * p["weight"] / total_w, number, hide, cfg)
     flags = [f for row in book.rows() for f in row.flags]
     output = "\n".join(lines) + (f"\nflags: {'; '.join(flags)}" if flags else "")
     data = {"output": output, "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
@@ -118,6 +75,20 @@ def to_results(book: Book, cfg: dict, seconds: float = 0.0) -> dict:
             t.pop("max_score", None)
         return data
     return {"score": round(sum(t["score"] for t in tests), 4), "execution_time": int(round(seconds)), **data}
+
+
+def _tests(rec, p, max_score, number, hide, cfg) -> list[dict]:
+    """The property's test; with hidden_visibility "after_due_date", a hidden property's test
+    stays visible by name and score, and a 0-point twin holding the details is shown by
+    Gradescope only after the due date."""
+    if not (hidden(hide, rec.kata, p["name"]) and cfg.get("hidden_visibility") == "after_due_date"):
+        return [_test(rec, p, max_score, number, hide, cfg)]
+    named = _test(rec, p, max_score, number, hide, cfg)
+    named["visibility"] = "visible"
+    full = _test(rec, p, 0.0, number, (), cfg)
+    full.update(name=full["name"] + " (details)", number=f"{number}.1", score=0.0, max_score=0.0,
+                visibility="after_due_date")
+    return [named, full]
 
 
 def _test(rec, p, max_score, number, hide, cfg) -> dict:
@@ -133,7 +104,8 @@ def _test(rec, p, max_score, number, hide, cfg) -> dict:
         out = p.get("description", "")
         if not ok:
             if hidden(hide, k, p["name"]):
-                out += f"\n{p['status']} (details hidden)"
+                out += f"\n{p['status']} (details hidden" + (
+                    " until the due date)" if cfg.get("hidden_visibility") == "after_due_date" else ")")
             else:
                 out += f"\n{p['status']}: {p.get('message', '')}"
                 for label, text in (p.get("counterexample") or {}).items():
@@ -171,7 +143,8 @@ cd /autograder
 """
 
 
-def bundle(out: Path, names: list[str], seed=0, hide=(), root=None) -> list[str]:
+def bundle(out: Path, names: list[str], seed=0, hide=(), root=None,
+           hidden_visibility="after_published") -> list[str]:
     catalog = Catalog(root)
     if not names:
         raise GradeError("--katas names at least one kata")
@@ -185,7 +158,7 @@ def bundle(out: Path, names: list[str], seed=0, hide=(), root=None) -> list[str]
             if torch else "")).encode(),
         "run_autograder": RUN_AUTOGRADER.encode(),
         CONFIG: json.dumps({"katas": [k.id for k in katas], "seed": seed, "hide": list(hide),
-                            "hidden_visibility": "after_published"}, indent=1).encode(),
+                            "hidden_visibility": hidden_visibility}, indent=1).encode(),
     }
     pyproject = (src / "pyproject.toml") if (src / "pyproject.toml").exists() else project / "pyproject.toml"
     files["kata/pyproject.toml"] = pyproject

@@ -158,6 +158,8 @@ def expectation(failure: Failure) -> dict | None:
         return {"kind": "raises", "type": compare["type"]}
     if isinstance(exc, AttemptRaised):
         return {"kind": "returns"} if call.raised is exc else None
+    if isinstance(exc, Failed) and call.raised is not None:
+        return {"kind": "returns"}  # the property turned the call's exception into its verdict
     if not isinstance(exc, Failed) or call.outcome is None:
         return None
     compare = compare or {}
@@ -190,7 +192,7 @@ def from_reference(failure: Failure, ref) -> dict | None:
     carries entries, like counts, that a correct attempt need not share with the reference)."""
     call, (root, raised) = failure.calls[-1], ref
     mine = _root(call)
-    if raised is not None or not _exact(mine) or not _exact(root):
+    if raised is not None or call.outcome is None or not _exact(mine) or not _exact(root):
         return None
     path = ["value"] if not call.return_args else []
     while True:

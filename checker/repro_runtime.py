@@ -94,8 +94,11 @@ def judge(expect, root, raised_types):
         return True, "a return without an exception", f"{raised_types[0]} raised"
     if kind == "returns":
         return False, "a return without an exception", "it returned"
-    got = pick(root, expect["path"])
     exp = expect["expected"]
+    try:
+        got = pick(root, expect["path"])
+    except Exception as exc:  # noqa: BLE001 - the outcome lacks the judged part: still wrong
+        return True, repr(exp), f"nothing at {expect['path']} ({type(exc).__name__}: {exc})"
     if kind == "close":
         ok = close(got, exp, expect["rtol"], expect["atol"])
         return not ok, f"{exp!r}  (rtol={expect['rtol']:g}, atol={expect['atol']:g})", repr(got)

@@ -110,9 +110,11 @@ class Match:
 
 def compare(a: str, b: str, base: str = "") -> Match:
     """How much of a and b is the same code; fingerprints of `base` (the stub) do not count."""
-    fa, fb = fingerprints(a), fingerprints(b)
-    common_base = set(fingerprints(base)) if base else set()
-    ka, kb = set(fa) - common_base, set(fb) - common_base
+    return _match(fingerprints(a), fingerprints(b), set(fingerprints(base)) if base else set())
+
+
+def _match(fa, fb, base_prints) -> Match:
+    ka, kb = set(fa) - base_prints, set(fb) - base_prints
     shared = ka & kb
     smaller = min(len(ka), len(kb))
     score = len(shared) / smaller if smaller else 0.0
@@ -143,9 +145,28 @@ class Pair:
 def class_pairs(kata: str, sources: dict[str, str], stub: str) -> list[Pair]:
     """Every pair of students' submissions of one kata, most similar first."""
     names = sorted(sources)
+    prints = {n: fingerprints(sources[n]) for n in names}
+    base = set(fingerprints(stub))
     pairs = []
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            m = compare(sources[a], sources[b], stub)
+            m = _match(prints[a], prints[b], base)
             pairs.append(Pair(kata, a, b, m.score, m.lines_a, m.lines_b))
     return sorted(pairs, key=lambda p: (-p.score, p.a, p.b))
+
+
+def read_sources(submissions, students, kata, limit=1 << 20) -> dict[str, str]:
+    """Each student's file for a kata as text (never run; regular files under `limit` bytes)."""
+    import os
+    import stat
+    out = {}
+    for s in students:
+        path = os.path.join(submissions, s, f"{kata}.py")
+        try:
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and st.st_size <= limit:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    out[s] = f.read()
+        except OSError:
+            continue
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +29,7 @@ def _svg(fig) -> str:
     import matplotlib.pyplot as plt
     plt.close(fig)
     text = buf.getvalue()
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)  # a date: same input, same bytes
     return text[text.index("<svg"):]
 
 
@@ -35,6 +37,7 @@ def _plots(kata: str, scores: list[float], rates: list[tuple[str, float]]) -> st
     import matplotlib
     matplotlib.use("Agg")
     matplotlib.rcParams["svg.fonttype"] = "none"   # text stays text: searchable, small
+    matplotlib.rcParams["svg.hashsalt"] = "kata"   # element ids the same every run
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4.6, 2.8))
@@ -55,13 +58,13 @@ def _plots(kata: str, scores: list[float], rates: list[tuple[str, float]]) -> st
             f'<figure data-plot="properties">{bars}</figure></div>')
 
 
-def _kata_section(book: Book, kata: str, mistakes, pairs) -> list[str]:
+def _kata_section(book: Book, kata: str) -> list[str]:
     info = book.katas[kata]
     graded = [book.record(s, kata) for s in book.students]
     graded = [r for r in graded if isinstance(r, Graded)]
     scores = [r.score for r in graded]
     props = info.get("properties") or (graded[0].report["properties"] if graded else [])
-    names = [p if isinstance(p, str) else p["name"] for p in props]
+    names = [p if isinstance(p, str) else p[0] if isinstance(p, (list, tuple)) else p["name"] for p in props]
     meaning = {}
     for r in graded:
         for p in r.report["properties"]:
@@ -79,16 +82,16 @@ def _kata_section(book: Book, kata: str, mistakes, pairs) -> list[str]:
             f"<td>{html.escape(meaning.get(n, ''))}</td></tr>" for n, r in rates]
     out.append("</table>")
     out.append("<h3>Common mistakes</h3>")
-    rows = mistakes(kata, [r for r in graded if r.score < 100])
+    rows = common_mistakes([r for r in graded if r.score < 100])
     if rows:
-        out.append('<table class="mistakes"><tr><th>students</th><th>looks like</th><th>fails</th></tr>')
+        out.append('<table class="mistakes"><tr><th>students</th><th>looks like</th><th>failed properties</th></tr>')
         out += [f'<tr><td class="num">{n}</td><td>{html.escape(what)}</td><td>{html.escape(", ".join(sig))}</td></tr>'
                 for n, what, sig in rows]
         out.append("</table>")
     else:
         out.append('<p class="muted">no failing submissions</p>')
     flagged = [(r.student, f) for r in graded for f in r.flags]
-    similar = [p for p in pairs if p.kata == kata]
+    similar = [p for p in book.similar() if p.kata == kata]
     if flagged or similar:
         out.append("<h3>Flagged</h3><ul>")
         out += [f'<li class="flag">{html.escape(s)}: {html.escape(f)}</li>' for s, f in flagged]
@@ -103,18 +106,32 @@ def _spans(spans) -> str:
     return ", ".join(f"{a}-{b}" for a, b in spans[:6]) + (" …" if len(spans) > 6 else "")
 
 
-def signatures(kata: str, failing: list[Graded]) -> list[tuple[int, str, list[str]]]:
-    """The most common sets of failed properties: (students, label, properties)."""
-    sigs = Counter(tuple(sorted(p["name"] for p in r.report["properties"] if p["status"] != "pass"))
-                   for r in failing)
-    return [(n, "same failures", list(sig)) for sig, n in sigs.most_common(8)]
+def common_mistakes(failing: list[Graded]) -> list[tuple[int, str, list[str]]]:
+    """(students, what it looks like, properties failed), most common first: each failing
+    submission counts for the known mistake its report names first (the mutant diagnosis of
+    `kata check`), else for its own set of failed properties."""
+    counts: Counter = Counter()
+    for r in failing:
+        diag = r.report.get("diagnosis") or []
+        props = r.report["properties"]
+        if diag:
+            key = (diag[0]["mistake"], ())
+        elif r.report.get("error"):
+            key = ("the file could not be loaded", ())
+        elif all(p["status"] == "error" for p in props) and len({(p.get("message") or "")[:200] for p in props}) == 1:
+            key = ("unfinished: every property raised the same error", ())
+        else:
+            key = ("no known mistake matches",
+                   tuple(sorted(p["name"] for p in r.report["properties"] if p["status"] != "pass")))
+        counts[key] += 1
+    return [(n, what, list(sig)) for (what, sig), n in counts.most_common(10)]
 
 
-def report_html(book: Book, pairs=(), mistakes=signatures) -> str:
+def report_html(book: Book) -> str:
     body = [f"<h1>Class report</h1><p class=muted>{len(book.students)} students · "
             f"{len(book.kata_ids)} katas · seed {book.seed} · engine {html.escape(str(book.engine))}</p>"]
     for kata in book.kata_ids:
-        body += _kata_section(book, kata, mistakes, pairs)
+        body += _kata_section(book, kata)
     body.append('<h2>Students</h2><table class="students"><tr><th>student</th>'
                 + "".join(f"<th>{html.escape(k)}</th>" for k in book.kata_ids) + "<th>total</th><th>flags</th></tr>")
     for row in book.rows():
@@ -128,5 +145,5 @@ def report_html(book: Book, pairs=(), mistakes=signatures) -> str:
             f"<style>{_STYLE}</style></head><body>" + "\n".join(body) + "</body></html>\n")
 
 
-def write_report_html(out: Path, book: Book, pairs=(), mistakes=signatures):
-    _atomic(Path(out) / "report.html", report_html(book, pairs, mistakes))
+def write_report_html(out: Path, book: Book):
+    _atomic(Path(out) / "report.html", report_html(book))

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from checker.grading import journal
-from checker.grading.outputs import Book, write_all
+from checker.grading.outputs import Book, read_similarity_csv
+from checker.grading.writers import write_all
 from checker.grading.plan import GradeError, kata_seed
 from checker.grading.records import Graded, Refused
 
@@ -67,6 +68,7 @@ def merge(out: Path, shard_dirs: list[Path]) -> Book:
     with journal.Journal(out, mode="w") as j:
         for key in sorted(records):
             j.add(records[key])
-    book = Book(base["engine"], base["seed"], students, _katas_info(metas, base), records, base.get("hide", []))
+    book = Book(base["engine"], base["seed"], students, _katas_info(metas, base), records, base.get("hide", []),
+                read_similarity_csv(metas[0][0]))
     write_all(out, book)
     return book

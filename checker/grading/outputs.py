@@ -1,7 +1,8 @@
 """The files of a grading run, made from records in memory: a Book in, files out.
 
 Every file but timings.csv is a pure function of the book (same bytes every run, any --jobs, a
-merge of shards). A new output format is one more function `(out, book) -> None` in WRITERS.
+merge of shards). A new output format is one more function `(out, book) -> None` in WRITERS (or, for one that
+needs more than tables, in checker/grading/writers.py).
 """
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ class Book:
     katas: dict                    # kata id -> {"version", "seed", "title", "properties"}, in order
     records: dict                  # (student, kata) -> Record
     hide: list[str] = field(default_factory=list)
+    pairs: list = field(default_factory=list)      # checker.similarity.Pair, every pair per kata
+    threshold: float = 0.8                         # a pair at or above it is flagged `similar:`
+    hidden_until: str | None = None                # hide applies until this date (YYYY-MM-DD)
+
+    def similar(self) -> list:
+        return [p for p in self.pairs if p.score >= self.threshold]
 
     @property
     def kata_ids(self) -> list[str]:
@@ -65,6 +72,9 @@ class Book:
                     missing.append(k)
                 else:
                     flags.append(f"{k}:bad-file")
+        for p in self.similar():
+            if s in (p.a, p.b):
+                flags.append(f"{p.kata}:similar:{p.b if s == p.a else p.a}")
         total = None if ungraded else round(sum(scores.values()), 1)
         return Row(s, scores, total, flags, missing, ungraded)
 
@@ -113,7 +123,8 @@ def write_grades_json(out: Path, book: Book):
                                UNGRADED: r.ungraded,
                                "reports": {k: report_json(book.record(r.student, k)) for k in book.kata_ids}}
     grades = {"engine": book.engine, "seed": book.seed, "katas": book.katas,
-              "hidden_details": sorted(book.hide), "students": students}
+              "hidden_details": sorted(book.hide), "hidden_until": book.hidden_until,
+              "similarity_threshold": book.threshold, "students": students}
     _atomic(out / "grades.json", json.dumps(grades, indent=1, sort_keys=True) + "\n")
 
 
@@ -136,12 +147,32 @@ def write_timings(out: Path, book: Book):
     _atomic(out / "timings.csv", buf.getvalue())
 
 
-WRITERS = (write_gradebook_csv, write_grades_json, write_feedback, write_timings)
+def write_similarity_csv(out: Path, book: Book):
+    """Every pair of students per kata with a score in [0, 1] and the matching line ranges."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["kata", "student_a", "student_b", "score", "flagged", "lines_a", "lines_b"])
+    spans = lambda xs: " ".join(f"{a}-{b}" for a, b in xs)  # noqa: E731
+    for p in book.pairs:
+        w.writerow([p.kata, p.a, p.b, f"{p.score:.3f}", "yes" if p.score >= book.threshold else "",
+                    spans(p.lines_a), spans(p.lines_b)])
+    _atomic(out / "similarity.csv", buf.getvalue())
 
 
-def write_all(out: Path, book: Book, writers=WRITERS):
-    for write in writers:
-        write(out, book)
+def read_similarity_csv(folder: Path) -> list:
+    """The pairs a run wrote (every shard writes the whole class's): for grade-merge."""
+    from checker.similarity import Pair
+    spans = lambda text: [tuple(int(x) for x in r.split("-")) for r in text.split()]  # noqa: E731
+    try:
+        with open(Path(folder) / "similarity.csv", newline="") as f:
+            return [Pair(r["kata"], r["student_a"], r["student_b"], float(r["score"]), spans(r["lines_a"]),
+                         spans(r["lines_b"])) for r in csv.DictReader(f)]
+    except (OSError, KeyError, ValueError):
+        return []
+
+
+WRITERS = (write_gradebook_csv, write_grades_json, write_feedback, write_timings, write_similarity_csv)
+
 
 
 # ---- feedback -----------------------------------------------------------------------------------

@@ -33,6 +33,23 @@ class Options:
     uid_base: int = 61000                # as root: slot i runs attempts as uid uid_base + i
     fresh: bool = False                  # ignore the journal (regrade everything)
     progress: bool = True
+    hidden_until: str | None = None      # YYYY-MM-DD: `hide` applies before that day, not after
+    similarity_threshold: float = 0.8    # pairs at or above it are flagged similar:<other>
+    junit: Path | None = None            # also write JUnit XML here
+    canvas: Path | None = None           # also write a Canvas gradebook CSV here
+
+
+def effective_hide(hide: list[str], hidden_until: str | None, today=None) -> list[str]:
+    """Properties shown by name only: all of `hide` until the date, none from that day on."""
+    import datetime
+    if hidden_until is None:
+        return list(hide)
+    try:
+        until = datetime.date.fromisoformat(hidden_until)
+    except ValueError:
+        raise GradeError(f"--hidden-until takes a date as YYYY-MM-DD, not {hidden_until!r}") from None
+    today = today or datetime.date.today()
+    return list(hide) if today < until else []
 
 
 # ---- identities -------------------------------------------------------------------------------

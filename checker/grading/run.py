@@ -11,9 +11,10 @@ from pathlib import Path
 
 from checker.catalog import Catalog
 from checker.grading import journal
-from checker.grading.outputs import Book, write_all
-from checker.grading.plan import (GradeError, Options, Plan, discover, resolve_katas, shard_of, split,
-                                  stage_class)
+from checker.grading.outputs import Book
+from checker.grading.writers import write_all
+from checker.grading.plan import (GradeError, Options, Plan, discover, effective_hide, resolve_katas,
+                                  shard_of, split, stage_class)
 from checker.grading.records import Graded, Submission, Ungraded
 from checker.grading.slots import Job, SlotConfig, SlotPool, SlotResult
 from checker.grading.summary import Progress
@@ -82,6 +83,23 @@ def grade(plan: Plan, todo: list[Submission], config: SlotConfig, jobs: int, on_
         pool.close(interrupted=interrupted)
 
 
+def class_similarity(katas, submissions: Path, students: list[str]) -> list:
+    """Pairs over the whole class (every shard computes the same list: it reads text only)."""
+    from checker.similarity import class_pairs, read_sources
+    pairs = []
+    for k in katas:
+        pairs += class_pairs(k.id, read_sources(submissions, students, k.id), k.stub.read_text())
+    return pairs
+
+
+def write_extra_formats(opts: Options, book: Book):
+    from checker.grading.formats import write_canvas, write_junit
+    if opts.junit:
+        write_junit(opts.junit, book)
+    if opts.canvas:
+        write_canvas(opts.canvas, book)
+
+
 def _check_options(opts: Options, submissions: Path, out: Path):
     if out == submissions or str(out).startswith(str(submissions) + os.sep):
         raise GradeError("--out must not be inside the submissions folder")
@@ -89,6 +107,13 @@ def _check_options(opts: Options, submissions: Path, out: Path):
         raise GradeError("--jobs must be at least 1")
     if out.exists() and not out.is_dir():
         raise GradeError(f"--out {out} exists and is not a folder")
+    if not 0 < opts.similarity_threshold <= 1:
+        raise GradeError("--similarity-threshold must be in (0, 1]")
+    if opts.hidden_until is not None and not opts.hide:
+        raise GradeError("--hidden-until needs --hide-details: it says until when those are hidden")
+    for path in (opts.junit, opts.canvas):
+        if path is not None and Path(path).is_dir():
+            raise GradeError(f"{path} is a folder; give a file name")
 
 
 def run(opts: Options, console=None) -> Result:
@@ -98,7 +123,8 @@ def run(opts: Options, console=None) -> Result:
     students = discover(submissions)
     _check_options(opts, submissions, out)
     i, n = opts.shard
-    plan = Plan.make(katas, [s for s in students if shard_of(s, n) == i], opts.seed, opts.shard, opts.hide)
+    hide = effective_hide(opts.hide, opts.hidden_until)
+    plan = Plan.make(katas, [s for s in students if shard_of(s, n) == i], opts.seed, opts.shard, hide)
     with UidBlock(opts.uid_base, opts.jobs) as uid_base:
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -132,8 +158,11 @@ def run(opts: Options, console=None) -> Result:
                     progress.stop()
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    result.book = Book(plan.engine, plan.seed, plan.students, katas_info(plan), records, plan.hide)
+    result.book = Book(plan.engine, plan.seed, plan.students, katas_info(plan), records, plan.hide,
+                       class_similarity(katas, submissions, students), opts.similarity_threshold,
+                       opts.hidden_until)
     result.ungraded = result.book.ungraded()
     write_all(out, result.book)
+    write_extra_formats(opts, result.book)
     result.wall = time.perf_counter() - t_start
     return result

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from checker.probes import PythonPeakMemory
+from checker.probes import PeakMemory, PythonPeakMemory
 
 
 class OneShot:
@@ -48,18 +48,21 @@ def stats(attempt, chunks, kind="iterator"):
     return {"value": value, "delivered": shot.delivered, "reads_after_end": shot.reads_after_end}
 
 
-def long_stream(attempt, n_chunks, chunk_len, seed):
+def long_stream(attempt, n_chunks, chunk_len, seed, probe="python"):
     """softmax_stats over a stream made on the fly (chunks exist only while the attempt holds
-    them), with the peak Python/numpy memory of the whole call."""
+    them), with the peak memory of the whole call: Python's allocator (numpy included) for
+    probe="python", every resident byte whichever library holds it for probe="resident"."""
     rng = np.random.default_rng(seed)
 
     def chunks():
         for _ in range(n_chunks):
             yield rng.standard_normal(chunk_len) * 4.0
 
-    with PythonPeakMemory() as probe:
+    meter = PythonPeakMemory() if probe == "python" else PeakMemory()
+    with meter:
         value = attempt.softmax_stats(chunks())
-    return {"value": value, "peak": probe.result()}
+    reading = meter.result()
+    return {"value": value, "peak": reading if probe == "python" else reading["peak_bytes"]}
 
 
 def merge_plan(attempt, leaves, plan):

@@ -23,6 +23,7 @@ CASES = {
     "upsampling": ("dcr_channel_order", "pixel_shuffle_exact"),
     "activations": ("gelu_one_plus_erf", "gelu_values"),
     "rope_2d": ("h_w_swapped", "rope_2d_moonvit"),
+    "moe_routing": ("capacity_off_by_one", "capacity_priority"),
 }
 
 CATALOG = Catalog()

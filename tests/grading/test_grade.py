@@ -73,7 +73,7 @@ def test_resume_skips_unchanged_and_regrades_changed(subs, tmp_path):
     (subs / "ben" / "toy.py").write_text((ROOT / "solutions/toy/reference.py").read_text())
     second = run(subs, out)
     assert second.graded == 1 and second.reused == 5
-    assert "ben,100,100,," in (out / "gradebook.csv").read_text()
+    assert "ben,100,100,toy:similar:ann," in (out / "gradebook.csv").read_text()  # now ann's file
 
 
 def test_interrupted_journal_line_is_regraded(subs, tmp_path):
