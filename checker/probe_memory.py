@@ -5,7 +5,7 @@ import ctypes
 import os
 import tracemalloc
 
-from checker.probe_state import _TRACEMALLOC, _active, _active_of, tampered
+from checker.probe_state import _TRACEMALLOC, _active, _active_of, engine_fault, tampered
 
 
 # ---- memory ---------------------------------------------------------------------------------
@@ -30,6 +30,16 @@ class _Proc:
         cls.status_fd = os.open("/proc/self/status", os.O_RDONLY)
         try:
             cls.clear_fd = os.open("/proc/self/clear_refs", os.O_WRONLY)
+        except PermissionError:
+            # A process that changed uid (the grading sandbox) is not "dumpable": its /proc files
+            # belong to root and it cannot write its own clear_refs. Making it dumpable again gives
+            # them back to its uid (no core dumps: RLIMIT_CORE is 0; no other process of that uid
+            # may exist besides the attempt's own), then the open succeeds.
+            try:
+                ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
+                cls.clear_fd = os.open("/proc/self/clear_refs", os.O_WRONLY)
+            except (OSError, AttributeError):
+                cls.clear_fd = None
         except OSError:
             cls.clear_fd = None  # no way to reset the peak: PeakMemory then reports only tracemalloc
         try:
@@ -195,6 +205,11 @@ class PeakMemory:
         _Proc.exact_heap()
         _Proc.trim()
         self.rss = _Proc.reset_peak()
+        if not self.rss and os.path.exists("/proc/self/status"):
+            # Linux, but the high-water mark cannot be reset (a sandbox without its own /proc?):
+            # tracemalloc alone would not see torch, so this must not grade anyone.
+            engine_fault("peak_memory cannot reset /proc/self/clear_refs in this worker, so it "
+                         "cannot measure (the grader's environment, not the attempt)")
         if not self.rss:
             self._fallback = PythonPeakMemory().__enter__()
         start = _Proc.read()

@@ -22,6 +22,21 @@ def take_tampering() -> list[str]:
     return out
 
 
+_faults: list[str] = []      # a meter the engine could not set up: the check is not graded
+
+
+def engine_fault(message: str):
+    """Record that a probe could not measure for the engine's own reasons (not the attempt's)."""
+    if message not in _faults:
+        _faults.append(message)
+
+
+def take_engine_faults() -> list[str]:
+    out = list(_faults)
+    _faults.clear()
+    return out
+
+
 def _active_of(cls):
     return [p for p in _active if isinstance(p, cls)]
 

@@ -22,7 +22,8 @@ import sys
 import tracemalloc
 
 from checker.probe_memory import PeakMemory, PythonPeakMemory, _Proc, _Traced  # noqa: F401 (re-exported)
-from checker.probe_state import _TRACEMALLOC, _active, _active_of, take_tampering, tampered  # noqa: F401
+from checker.probe_state import (  # noqa: F401 (re-exported)
+    _TRACEMALLOC, _active, _active_of, take_engine_faults, take_tampering, tampered)
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 LINE_CAP = 2_000_000

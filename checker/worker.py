@@ -101,10 +101,12 @@ class WorkerServer:
             (size,) = protocol.HEADER.unpack(header)
             msg = _loads(_read_exact(self.rfd, size))
             reply = getattr(self, "op_" + msg["op"])(msg)
-            tampering = _probes.take_tampering()
+            tampering, faults = _probes.take_tampering(), _probes.take_engine_faults()
             if tampering and self.guard is not None:
                 reply = {"ok": False, "kind": "probe-tamper", "message": "\n".join(tampering)}
                 self.guard.events.add("probe-tamper")
+            if faults:  # a meter that could not measure: the engine's failure, never a grade
+                reply = {"ok": False, "kind": "engine", "message": "\n".join(faults)}
             if self.guard is not None:
                 self._check_tampering()
                 if self.guard.events:

@@ -108,7 +108,10 @@ def constant_extra_space(k):
     """O(1) extra space: no copy of either input, even a temporary one (m + n = 20000, every layout)."""
     for layout in LAYOUTS:
         case = _big_case(seed=88, size=10_000, layout=layout)
-        # 5 s is 30x what a linear merge needs here even under the memory probe.
+        # 5 s is 30x what a linear merge needs here even under the memory probe. Python's
+        # allocator sees every copy that matters here: numpy's buffers are traced, and values
+        # kept elsewhere (torch, mmap) must come back into nums1 as new int objects (every value
+        # is far outside the small-int cache), 28 bytes each; stopping tracemalloc is detected.
         out = k.invoke("merge", *case, return_args=True, probes=["python_peak_memory"], timeout=5)
         expected = list(case[0])
         k.ref.merge(expected, *case[1:])

@@ -3,6 +3,7 @@
 Each attempt runs in a real worker (checker.proxy.WorkerProxy), so the tests cover the whole
 path: the probe in the worker, the tampering message in its reply, the failed property.
 """
+import os
 import textwrap
 
 import pytest
@@ -78,6 +79,26 @@ def test_resetting_the_high_water_mark_is_refused_and_fails(call):
         return 0
     """
     tampered(call, src, "peak_memory", "clear_refs")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grading sandbox's uid switch needs root")
+def test_peak_memory_measures_inside_the_grading_sandbox(tmp_path):
+    """A worker that switched to an unprivileged uid is not dumpable: its /proc files belong to
+    root, so without care it could not reset its own high-water mark (and saw nothing)."""
+    from checker.proxy import Sandbox
+    from checker.zygote import Zygote
+    path = tmp_path / "attempt.py"
+    path.write_text("import numpy as np\n\ndef f():\n    return float(np.ones((1024, 1024)).sum())\n")
+    zygote = Zygote(["numpy"])
+    worker = WorkerProxy(LoadSpec(attempt=str(path), module="attempt", harness=None, preload=["numpy"],
+                                  forbidden=[], secret=[], memory_mb=1024, load_timeout=30),
+                         sandbox=Sandbox(zygote, uid=61990, gid=61990))
+    try:
+        reading = worker.call("f", [], {}, timeout=20, probes=["peak_memory"]).probes["peak_memory"]
+    finally:
+        worker.stop()
+        zygote.close()
+    assert reading["rss"] and reading["peak_bytes"] >= 7 * MiB, reading
 
 
 # ---- python_peak_memory: tracemalloc ----------------------------------------------------------

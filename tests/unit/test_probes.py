@@ -63,3 +63,19 @@ def test_tampering_seen_at_exit_is_reported_once():
     messages = take_tampering()
     assert len(messages) == 1 and "f_trace" in messages[0]
     assert take_tampering() == []
+
+
+def test_a_meter_that_cannot_reset_is_an_engine_fault(monkeypatch):
+    """On Linux without a writable clear_refs the check must not be graded (it would be blind)."""
+    import os
+
+    from checker import probe_memory
+    from checker.probes import PeakMemory, take_engine_faults
+    if not os.path.exists("/proc/self/status"):
+        return
+    monkeypatch.setattr(probe_memory._Proc, "reset_peak", classmethod(lambda cls: False))
+    with PeakMemory() as probe:
+        pass
+    assert probe.result()["rss"] is False
+    faults = take_engine_faults()
+    assert len(faults) == 1 and "clear_refs" in faults[0]
