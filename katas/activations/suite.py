@@ -244,19 +244,19 @@ def check_backward(k, fn, case):
 
 # ---- forward values ----------------------------------------------------------------------------
 
-@prop(weight=3, given={"case": cases("sigmoid")}, examples=15)
+@prop(weight=3, given={"case": cases("sigmoid")}, examples=10)
 def sigmoid_values(k, case):
     """sigmoid(x) is accurate to a few eps everywhere in [-1e4, 1e4], tails and tiny results too."""
     check_forward(k, "sigmoid", case)
 
 
-@prop(weight=3, given={"case": cases("log_sigmoid")}, examples=15)
+@prop(weight=3, given={"case": cases("log_sigmoid")}, examples=10)
 def log_sigmoid_values(k, case):
     """log_sigmoid(x) is accurate everywhere: finite at -1000, full precision at +30."""
     check_forward(k, "log_sigmoid", case)
 
 
-@prop(weight=3, given={"case": cases("softplus")}, examples=15)
+@prop(weight=3, given={"case": cases("softplus")}, examples=10)
 def softplus_values(k, case):
     """softplus(x, beta, threshold) is accurate everywhere (softplus(-40) too), any beta and threshold."""
     check_forward(k, "softplus", case)
@@ -277,25 +277,25 @@ def threshold_cases(draw):
     return {"dtype": dtype, "xs": xs, "kwargs": {"beta": beta, "threshold": threshold}}
 
 
-@prop(weight=2, given={"case": threshold_cases()}, examples=15)
+@prop(weight=2, given={"case": threshold_cases()}, examples=10)
 def softplus_threshold(k, case):
     """softplus returns x exactly when beta·x > threshold (strictly), log1p(exp(beta·x))/beta otherwise."""
     check_forward(k, "softplus", case)
 
 
-@prop(weight=3, given={"case": cases("gelu")}, examples=15)
+@prop(weight=3, given={"case": cases("gelu")}, examples=10)
 def gelu_values(k, case):
     """gelu(x) = x·Φ(x) is accurate everywhere, including the left tail (gelu(-10) = -7.6e-23)."""
     check_forward(k, "gelu", case)
 
 
-@prop(weight=2, given={"case": cases("gelu", approximate=["tanh"])}, examples=12)
+@prop(weight=2, given={"case": cases("gelu", approximate=["tanh"])}, examples=8)
 def gelu_tanh_values(k, case):
     """gelu(x, approximate="tanh") = 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), accurate everywhere."""
     check_forward(k, "gelu", case)
 
 
-@prop(weight=2, given={"case": cases("silu")}, examples=12)
+@prop(weight=2, given={"case": cases("silu")}, examples=8)
 def silu_values(k, case):
     """silu(x) = x·sigmoid(x) is accurate everywhere."""
     check_forward(k, "silu", case)
@@ -320,7 +320,7 @@ def special_values(k):
 
 @prop(weight=2, given={"fn": st.sampled_from(ALL), "backward": st.booleans(),
                        "threshold": st.sampled_from([20.0, 100.0, 1e4]),
-                       "case": cases("sigmoid", points=EXTREMES, backward=True)}, examples=15)
+                       "case": cases("sigmoid", points=EXTREMES, backward=True)}, examples=10)
 def finite_for_finite_inputs(k, fn, backward, threshold, case):
     """No inf or NaN for large finite inputs (up to ±1e4), forward and backward, any threshold."""
     name, kw = fn
@@ -375,32 +375,32 @@ def backward_grid(k):
 
 # ---- backward values ---------------------------------------------------------------------------
 
-@prop(weight=2, given={"case": cases("sigmoid", backward=True)}, examples=12)
+@prop(weight=2, given={"case": cases("sigmoid", backward=True)}, examples=8)
 def backward_sigmoid(k, case):
     """activation_backward("sigmoid") = grad_out·s(1 − s), accurate also where 1 − s underflows."""
     check_backward(k, "sigmoid", case)
 
 
-@prop(weight=2, given={"case": cases("log_sigmoid", backward=True)}, examples=12)
+@prop(weight=2, given={"case": cases("log_sigmoid", backward=True)}, examples=8)
 def backward_log_sigmoid(k, case):
     """activation_backward("log_sigmoid") = grad_out·sigmoid(−x), accurate everywhere."""
     check_backward(k, "log_sigmoid", case)
 
 
-@prop(weight=2, given={"case": cases("softplus", backward=True)}, examples=12)
+@prop(weight=2, given={"case": cases("softplus", backward=True)}, examples=8)
 def backward_softplus(k, case):
     """activation_backward("softplus") = grad_out·sigmoid(beta·x), and grad_out itself above the threshold."""
     check_backward(k, "softplus", case)
 
 
 @prop(weight=3, given={"case": cases("gelu", approximate=["none", "tanh"], backward=True)},
-      examples=15)
+      examples=10)
 def backward_gelu(k, case):
     """activation_backward("gelu") = grad_out·(Φ(x) + x·φ(x)) (exact) or the tanh form's derivative."""
     check_backward(k, "gelu", case)
 
 
-@prop(weight=2, given={"case": cases("silu", backward=True)}, examples=12)
+@prop(weight=2, given={"case": cases("silu", backward=True)}, examples=8)
 def backward_silu(k, case):
     """activation_backward("silu") = grad_out·s·(1 + x·(1 − s)), s = sigmoid(x)."""
     check_backward(k, "silu", case)
@@ -485,7 +485,7 @@ def _close(got, want, size, case, what):
     check_close(got, want, rtol=0.0, atol=tol + 1e-300, what=what)
 
 
-@prop(weight=2, given={"case": ffn_cases()}, examples=12)
+@prop(weight=2, given={"case": ffn_cases()}, examples=8)
 def swiglu_forward(k, case):
     """swiglu_ffn's y = (silu(x @ w1) * (x @ w3)) @ w2, for any (T, d, h), T = 1 and h ≠ d included."""
     out, tensors = run_ffn(k, case)
@@ -493,7 +493,7 @@ def swiglu_forward(k, case):
     _close(out["y"], y, size, case, "y of swiglu_ffn(x, w1, w3, w2)")
 
 
-@prop(weight=4, given={"case": ffn_cases()}, examples=12)
+@prop(weight=4, given={"case": ffn_cases()}, examples=8)
 def swiglu_backward(k, case):
     """swiglu_ffn_backward gives dx, dw1, dw3, dw2 = float64 autograd's gradients of Σ y·dy."""
     out, tensors = run_ffn(k, case)
@@ -529,7 +529,7 @@ def backward_without_autograd(k):
 @prop(weight=1, given={"fn": st.sampled_from(ALL), "backward": st.booleans(),
                        "dtype": st.sampled_from(DTYPES),
                        "shape": st.sampled_from([(), (0,), (2, 3), (1, 4, 1), (3, 2)]),
-                       "transposed": st.booleans(), "seed": seeds()}, examples=12)
+                       "transposed": st.booleans(), "seed": seeds()}, examples=8)
 def shapes_and_dtypes(k, fn, backward, dtype, shape, transposed, seed):
     """Any shape (0-d, empty, n-d, non-contiguous) in, the same shape and dtype out."""
     name, kw = fn
