@@ -3,10 +3,10 @@
     python bench/bench_flash_attention.py                # N = 4096, d = 64, one head, float32
     python bench/bench_flash_attention.py --n 2048 --block-q 128 --block-k 256 --threads 2
 
-Each variant runs in a fresh subprocess, so peak memory is clean: the child builds the inputs,
-records ru_maxrss (peak resident set so far), warms up once, then times `--repeat` calls (median)
-and reports the growth of ru_maxrss over that baseline, i.e. the extra memory the variant needed
-at its peak. Forward only (the kata's memory contract is about the score matrix).
+Each variant runs in a fresh subprocess: the child builds the inputs, warms up once, measures one
+call with checker.probes.PeakMemory (the instrument the suite's peak_memory property uses: bytes
+resident at the call's peak above its start, whichever library holds them), then times `--repeat`
+calls (median). Forward only (the kata's memory contract is about the score matrix).
 """
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 CHILD = r"""
-import json, math, resource, statistics, sys, time, importlib.util
+import json, math, statistics, sys, time, importlib.util
 import torch
 cfg = json.loads(sys.argv[1])
+sys.path.insert(0, cfg["root"])
+from checker.probes import PeakMemory
 torch.set_num_threads(cfg["threads"])
 torch.manual_seed(0)
 n, d = cfg["n"], cfg["d"]
@@ -40,21 +42,23 @@ def reference(q, k, v):
     return ref.flash_attention(q, k, v, block_q=cfg["block_q"], block_k=cfg["block_k"])[0]
 
 fn = {"naive": naive, "sdpa": sdpa, "reference": reference}[cfg["variant"]]
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-out = fn(q, k, v)                                           # warm-up, and the first peak
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = fn(q, k, v)                                           # warm-up
+del out
+with PeakMemory() as probe:
+    out = fn(q, k, v)
+peak = probe.result()["peak_bytes"]
 times = []
 for _ in range(cfg["repeat"]):
     t0 = time.perf_counter(); out = fn(q, k, v); times.append(time.perf_counter() - t0)
-peak = max(peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 err = float((out - naive(q, k, v)).abs().max()) if cfg["variant"] != "naive" and n <= 4096 else 0.0
-print(json.dumps({"seconds": statistics.median(times), "peak_mib": (peak - base) / 1024, "max_err": err}))
+print(json.dumps({"seconds": statistics.median(times), "peak_mib": peak / 2**20, "max_err": err}))
 """
 
 
 def run(variant, args):
     cfg = dict(variant=variant, n=args.n, d=args.d, block_q=args.block_q, block_k=args.block_k,
-               repeat=args.repeat, threads=args.threads, reference=os.path.join(ROOT, "solutions/flash_attention/reference.py"))
+               repeat=args.repeat, threads=args.threads, root=ROOT,
+               reference=os.path.join(ROOT, "solutions/flash_attention/reference.py"))
     res = subprocess.run([sys.executable, "-c", CHILD, json.dumps(cfg)], capture_output=True, text=True,
                          check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])

@@ -179,7 +179,9 @@ class PeakMemory:
     is still resident at the end (after a malloc_trim), above the start.
 
     Large blocks are mapped and unmapped exactly (see _Proc.exact_heap), so freed memory is not
-    counted as alive. Why this channel: the attempt cannot unhook it (no hook, tracer, dispatch mode or allocator
+    counted as alive.
+
+    Why this channel: the attempt cannot unhook it (no hook, tracer, dispatch mode or allocator
     callback of the attempt's process is involved). A saved_tensors_hooks meter sees nothing
     inside the attempt's own hooks, a torch dispatch mode nothing of numpy, tracemalloc no torch
     storage; this sees them all. Its one switch, resetting the peak mid-call, is refused: the guard

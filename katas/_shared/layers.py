@@ -133,7 +133,8 @@ def run_stack(recipe, forward, *, segments=None, measure=False):
             result["out_requires_grad"] = bool(out.requires_grad)
             if out.requires_grad:
                 if tuple(out.shape) != tuple(up.shape):
-                    up = seeded_tensor(tuple(out.shape), str(out.dtype).replace("torch.", ""), recipe["up_seed"])
+                    dt = str(out.dtype).replace("torch.", "")
+                    up = seeded_tensor(tuple(out.shape), dt, recipe["up_seed"])
                 # sum(out * up) backpropagates exactly `up` into out (1.0 * up), and unlike
                 # out.backward(up) it does not import sympy on first use (0.8 s).
                 (out * up).sum().backward()

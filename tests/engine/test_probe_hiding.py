@@ -175,7 +175,8 @@ def test_switching_off_the_dispatch_mode_fails(call, switch):
 def test_a_tampering_attempt_gets_a_fresh_worker(tmp_path):
     """The next call after a tampering one runs in a new process, measured from scratch."""
     path = tmp_path / "attempt.py"
-    path.write_text("import sys\n\ndef f():\n    sys._getframe().f_trace = None\n" + LOOP + "\ndef g():\n" + LOOP)
+    hides = "import sys\n\ndef f():\n    sys._getframe().f_trace = None\n" + LOOP
+    path.write_text(hides + "\ndef g():\n" + LOOP)
     worker = WorkerProxy(LoadSpec(attempt=str(path), module="attempt", harness=None, preload=[], forbidden=[],
                              secret=[], memory_mb=512, load_timeout=30))
     try:

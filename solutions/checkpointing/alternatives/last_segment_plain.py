@@ -33,7 +33,10 @@ def _segment_function(layers):
                     y = run(xi)
             inputs = [xi] + params
             want = [t for t, need in zip(inputs, ctx.needs_input_grad) if need]
-            got = list(torch.autograd.grad(y, want, g, allow_unused=True)) if y.requires_grad else [None] * len(want)
+            if y.requires_grad:
+                got = list(torch.autograd.grad(y, want, g, allow_unused=True))
+            else:
+                got = [None] * len(want)
             return tuple(got.pop(0) if need else None for need in ctx.needs_input_grad)
 
     return lambda x: Seg.apply(x, *params)

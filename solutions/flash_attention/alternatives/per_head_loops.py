@@ -60,7 +60,8 @@ def flash_attention(q, k, v, *, causal=False, scale=None, block_q=64, block_k=64
     lead = q.shape[:-2]
     out = torch.stack(outs).reshape(*lead, q.shape[-2], v.shape[-1]) if outs else \
         torch.zeros(*lead, q.shape[-2], v.shape[-1], dtype=acc)
-    lse = torch.stack(lses).reshape(*lead, q.shape[-2]) if lses else torch.zeros(*lead, q.shape[-2], dtype=acc)
+    lse = torch.stack(lses).reshape(*lead, q.shape[-2]) if lses else \
+        torch.zeros(*lead, q.shape[-2], dtype=acc)
     return out.to(q.dtype), lse
 
 

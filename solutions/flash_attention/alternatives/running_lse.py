@@ -12,7 +12,8 @@ NEG = float("-inf")
 
 def _weights(a, b):
     """exp(a - b) with exp(-inf - -inf) read as 0 (a row that has seen nothing yet)."""
-    return torch.where(a == NEG, torch.zeros_like(a), torch.exp(a - torch.where(b == NEG, torch.zeros_like(b), b)))
+    safe_b = torch.where(b == NEG, torch.zeros_like(b), b)
+    return torch.where(a == NEG, torch.zeros_like(a), torch.exp(a - safe_b))
 
 
 def flash_attention(q, k, v, *, causal=False, scale=None, block_q=64, block_k=64):
