@@ -343,22 +343,26 @@ GRID_FNS = ALL + [("softplus", {"beta": 0.5, "threshold": 5.0}),
                   ("softplus", {"beta": 2.0, "threshold": 100.0})]
 
 
-def check_grid(k, backward):
-    """Every function on all of POINTS at once; a failure is shown as the call on the failing
-    element alone (made again, so what is shown is what the attempt was called with)."""
+def check_fixed(k, fn, kw, dtype, xs, backward):
+    """fn on the fixed xs at once; a failure is shown as the call on the failing element alone
+    (made again, so what is shown is what the attempt was called with)."""
     check = check_backward if backward else check_forward
+    gos = [GRAD_OUTS[i % len(GRAD_OUTS)] for i in range(len(xs))]
+    case = {"dtype": dtype, "xs": xs, "kwargs": dict(kw), "grad_out": gos, "literal": True}
+    try:
+        check(k, fn, case)
+    except Failed as exc:
+        i = getattr(exc, "index", None)
+        if i is not None:
+            check(k, fn, {**case, "xs": [xs[i]], "grad_out": [gos[i]]})
+        raise  # not elementwise: the failure on the whole list stands
+
+
+def check_grid(k, backward):
+    """Every function on all of POINTS, both dtypes."""
     for dtype in DTYPES:
-        xs = POINTS[dtype]
-        gos = [GRAD_OUTS[i % len(GRAD_OUTS)] for i in range(len(xs))]
         for fn, kw in GRID_FNS:
-            case = {"dtype": dtype, "xs": xs, "kwargs": dict(kw), "grad_out": gos, "literal": True}
-            try:
-                check(k, fn, case)
-            except Failed as exc:
-                i = getattr(exc, "index", None)
-                if i is not None:
-                    check(k, fn, {**case, "xs": [xs[i]], "grad_out": [gos[i]]})
-                raise  # not elementwise: the failure on the whole grid stands
+            check_fixed(k, fn, kw, dtype, POINTS[dtype], backward)
 
 
 @prop(weight=3)
@@ -371,6 +375,32 @@ def forward_grid(k):
 def backward_grid(k):
     """Every derivative at the same points, both dtypes: no 1 − s that rounds to 0, no overflow."""
     check_grid(k, backward=True)
+
+
+# beta·x where exp(beta·x) overflows (float32 above 88.7, float64 above 709.8) but, below a large
+# threshold, softplus is still log1p(exp(beta·x))/beta ≈ x, finite: the stable form is required.
+# Betas 1 and 2 make beta·x exact. A threshold of 100 keeps only 89 and 95 on the soft branch.
+LARGE_Z = [89.0, 95.0, 710.0, 800.0, 5000.0]
+LARGE_THRESHOLD_CASES = [({"beta": beta, "threshold": t}, [z / beta for z in LARGE_Z])
+                         for t in (100.0, 1e4) for beta in (1.0, 2.0)]
+
+
+def check_large_threshold(k, backward):
+    for dtype in DTYPES:
+        for kw, xs in LARGE_THRESHOLD_CASES:
+            check_fixed(k, "softplus", kw, dtype, _rounded(dtype, xs), backward)
+
+
+@prop(weight=2)
+def softplus_large_threshold(k):
+    """softplus stays accurate below a threshold of 100 or 1e4 (beta·x = 89 .. 5000: no exp overflow)."""
+    check_large_threshold(k, backward=False)
+
+
+@prop(weight=2)
+def backward_softplus_large_threshold(k):
+    """activation_backward("softplus") stays accurate below a threshold of 100 or 1e4 (beta·x = 89 .. 5000)."""
+    check_large_threshold(k, backward=True)
 
 
 # ---- backward values ---------------------------------------------------------------------------
