@@ -19,8 +19,12 @@ import sys
 
 CLONE_NEWNS = 0x00020000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+MS_BIND, MS_REC, MS_PRIVATE, MS_REMOUNT = 4096, 16384, 1 << 18, 32
 PRIVATE_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+# Where people keep checkouts and copies: an attempt that knows another copy of the katas (an
+# instructor's clone in /home, a second checkout in /work) could read its reference there. Each is
+# covered by an empty read-only tmpfs with only the paths the worker needs bound back.
+PRIVATE_ROOTS = ("/home", "/root", "/work", "/srv", "/opt", "/mnt", "/media", "/usr/local/src")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -102,6 +106,10 @@ def _private_mounts(hide, keep, workdir, uid, gid):
             # the import system looks; the resolved one is where a symlink into d leads.
             inside = [p for p in keep + [workdir] if _under(p, d, resolve=False)]
             _overmount(d, _outermost(inside), "mode=1777,size=64m")
+    for d in PRIVATE_ROOTS:
+        if os.path.isdir(d) and not os.path.islink(d):
+            inside = [p for p in keep + [workdir] if _under(p, d, resolve=False)]
+            _overmount(d, _outermost(inside), "mode=0755,size=64k", read_only=True)
     # Make the interpreter reachable when it lives under a directory the worker's uid cannot
     # enter (e.g. Python under /root): a tmpfs over that directory shows only the needed entries.
     if uid is not None:
@@ -132,8 +140,9 @@ def _outermost(paths):
     return sorted(out)
 
 
-def _overmount(d, keep, options):
-    """Mount an empty tmpfs over d, then bind the original `keep` paths back at their places."""
+def _overmount(d, keep, options, read_only=False):
+    """Mount an empty tmpfs over d, then bind the original `keep` paths back at their places
+    (read_only: the tmpfs itself is made read-only once they are in place)."""
     fds = []
     for k in keep:
         try:
@@ -149,6 +158,8 @@ def _overmount(d, keep, options):
                 os.makedirs(os.path.dirname(k), exist_ok=True)
                 open(k, "a").close()
             _mount(f"/proc/self/fd/{fd}", k, None, MS_BIND | MS_REC)
+        if read_only:
+            _mount(None, d, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     finally:
         for _, fd in fds:
             os.close(fd)

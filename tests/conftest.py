@@ -38,3 +38,16 @@ def check(catalog, toy, tmp_path):
 
 def by_name(report):
     return {p.name: p for p in report.properties}
+
+
+@pytest.fixture
+def kata(tmp_path):
+    """kata(*args) -> click Result: the CLI on the toy root with a fresh workspace."""
+    from click.testing import CliRunner
+
+    from checker.commands import main
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(main, ["--root", str(FIXTURES / "root"), "--workspace", str(tmp_path / "ws"), *args])
+    return run

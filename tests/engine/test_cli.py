@@ -1,22 +1,12 @@
 """The `kata` command line through click.testing, against the toy kata."""
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from checker.commands import main
 from tests.conftest import ATTEMPTS, FIXTURES
 
 ROOT = str(FIXTURES / "root")
-
-
-@pytest.fixture
-def kata(tmp_path):
-    runner = CliRunner()
-
-    def run(*args):
-        return runner.invoke(main, ["--root", ROOT, "--workspace", str(tmp_path / "ws"), *args])
-    return run
 
 
 def test_list_shows_kata_and_status(kata):

@@ -2,7 +2,6 @@
 import threading
 import time
 
-import pytest
 from click.testing import CliRunner
 
 from checker.commands import main
@@ -10,15 +9,6 @@ from tests.conftest import ATTEMPTS, FIXTURES
 
 ROOT = str(FIXTURES / "root")
 RIGHT = "def total(xs):\n    return sum(xs)\n\n\ndef add(a, b):\n    return a + b\n"
-
-
-@pytest.fixture
-def kata(tmp_path):
-    runner = CliRunner()
-
-    def run(*args):
-        return runner.invoke(main, ["--root", ROOT, "--workspace", str(tmp_path / "ws"), *args])
-    return run
 
 
 def test_next_starts_the_first_unsolved_kata_in_catalogue_order(kata, tmp_path):
