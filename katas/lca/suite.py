@@ -134,8 +134,13 @@ def root_involved(k, case):
 
 @prop(weight=2, given={"case": cases()}, examples=15)
 def tree_unchanged(k, case):
-    """The tree is left exactly as it was: same links, same values."""
+    """The tree is left exactly as it was after answering with one of its nodes: same links, same values."""
     report = ask(k, case.recipe, [(case.p, case.q)]).value
+    # Leaving the tree alone earns the points only with an answer: a function that returns
+    # None (or anything but a node of the tree) changes nothing and must not score for it.
+    got = report["answers"][0]
+    expect(isinstance(got, int), "answer with a node of the tree (then the tree must be left as it was)",
+           expected="a node of the tree", got=got)
     changed = report["changed"]
     expect(not changed, "the tree must be left exactly as it was (restore anything you change)",
            expected="every node's val, left and right as before", got="; ".join(changed))
