@@ -1,6 +1,7 @@
 """`kata validate`: the invariants every kata must keep, checked by running the real engine.
 
-- the reference scores 100 under several seeds, and so does every correct alternative;
+- the reference scores 100 under every seed given (1, 2, 3 by default), and so does every
+  correct alternative (solutions/<id>/alternatives/);
 - the stub scores 0;
 - every mutant (solutions/<id>/mutants.toml) builds, scores below 100, and fails at least the
   properties its `killed_by` declares;
@@ -76,10 +77,11 @@ def validate_kata(catalog: Catalog, kata: Kata, seeds=DEFAULT_SEEDS, on_row=None
             r = runner.check(catalog, kata, kata.reference, seed=seed)
             add(Row(kata.id, f"reference (seed {seed})", r.score, r.score == 100, "= 100",
                     _failures(r), r.seconds))
-        for path in alternatives(kata):
-            r = runner.check(catalog, kata, path, seed=seeds[0])
-            add(Row(kata.id, f"alternative {path.stem}", r.score, r.score == 100, "= 100",
-                    _failures(r), r.seconds))
+        for path in alternatives(kata):  # every seed too: a right attempt never loses a point
+            for seed in seeds:
+                r = runner.check(catalog, kata, path, seed=seed)
+                add(Row(kata.id, f"alternative {path.stem} (seed {seed})", r.score, r.score == 100,
+                        "= 100", _failures(r), r.seconds))
         r = runner.check(catalog, kata, kata.stub, seed=seeds[0])
         passing = [p.name for p in r.properties if p.passed]
         add(Row(kata.id, "stub", r.score, r.score == 0 and not r.error, "= 0",
