@@ -232,7 +232,8 @@ def _show_mutants(katas, which):
         try:
             for m in load_mutants(kata):
                 if which in ("all", m.name):
-                    click.echo(f"# {kata.id} · {m.name}: {m.mistake}\n# killed by: {', '.join(m.killed_by)}")
+                    click.echo(f"# {kata.id} · {m.name}: {m.mistake}\n# killed by: {', '.join(m.killed_by)}"
+                               + (f"\n# edits of mutant {m.base}" if m.base else ""))
                     click.echo(diff(kata, m))
                     shown += 1
         except MutantError as exc:

@@ -14,6 +14,13 @@
     killed_by = ["linear_time"]
     file = "mutants/insertion_sort.py"
 
+    [[mutant]]
+    name = "insertion_sort_tracer_off"         # a variant of another mutant: its edits apply
+    mistake = "sorts by insertion and switches the line counter off"   # to that mutant's source
+    killed_by = ["linear_time"]
+    base = "insertion_sort"
+    edits = [{ old = "def merge(", new = "sys.settrace(None)\ndef merge(" }]
+
 Each `old` must occur exactly once in the text it is applied to, so an edit that no longer fits
 the reference fails loudly (MutantError) instead of silently producing a different attempt.
 Mutants are materialised checker-side; the worker only ever sees the resulting file, like any
@@ -32,7 +39,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_KEYS = {"name", "mistake", "killed_by", "edits", "file"}
+_KEYS = {"name", "mistake", "killed_by", "edits", "file", "base"}
 
 
 class MutantError(Exception):
@@ -52,6 +59,7 @@ class Mutant:
     killed_by: tuple[str, ...]
     edits: tuple[Edit, ...] = ()
     file: str | None = None        # relative to solutions/<id>/, for a whole-file rewrite
+    base: str | None = None        # the mutant whose source the edits apply to (else the reference)
 
     @property
     def is_rewrite(self) -> bool:
@@ -83,7 +91,22 @@ def load_mutants(kata) -> list[Mutant]:
     out, seen = [], set()
     for i, entry in enumerate(entries, 1):
         out.append(_parse(path, i, entry, seen))
+    _check_bases(path, out)
     return out
+
+
+def _check_bases(path, mutants):
+    """Every `base` names a mutant of the same manifest, and no chain of bases loops."""
+    by_name = {m.name: m for m in mutants}
+    for m in mutants:
+        chain, at = [m.name], m
+        while at.base is not None:
+            if at.base not in by_name:
+                raise MutantError(f"{path}: mutant '{at.name}': its base '{at.base}' is not a mutant here")
+            at = by_name[at.base]
+            if at.name in chain:
+                raise MutantError(f"{path}: mutant '{m.name}': its bases loop ({' -> '.join(chain + [at.name])})")
+            chain.append(at.name)
 
 
 def _parse(path, i, entry, seen) -> Mutant:
@@ -104,9 +127,11 @@ def _parse(path, i, entry, seen) -> Mutant:
     killed_by = entry.get("killed_by")
     if not isinstance(killed_by, list) or not killed_by or not all(isinstance(p, str) for p in killed_by):
         raise MutantError(f"{where}: `killed_by` must list the properties that fail for it")
-    edits, file = entry.get("edits"), entry.get("file")
+    edits, file, base = entry.get("edits"), entry.get("file"), entry.get("base")
     if (edits is None) == (file is None):
         raise MutantError(f"{where}: give either `edits` or `file`")
+    if base is not None and (file is not None or not isinstance(base, str) or base == name):
+        raise MutantError(f"{where}: `base` names another mutant, and goes with `edits`")
     if file is not None:
         if not isinstance(file, str) or Path(file).is_absolute() or ".." in Path(file).parts:
             raise MutantError(f"{where}: `file` must be a path inside solutions/<id>/")
@@ -120,17 +145,17 @@ def _parse(path, i, entry, seen) -> Mutant:
         if not e["old"]:
             raise MutantError(f"{where}: an edit's `old` text is empty")
         parsed.append(Edit(e["old"], e["new"]))
-    return Mutant(name, mistake.strip(), tuple(killed_by), edits=tuple(parsed))
+    return Mutant(name, mistake.strip(), tuple(killed_by), edits=tuple(parsed), base=base)
 
 
-def apply_edits(text: str, edits, *, where: str = "") -> str:
+def apply_edits(text: str, edits, *, where: str = "", onto: str = "the reference") -> str:
     """Apply edits in order; each `old` must occur exactly once in the text at that point."""
     for n, edit in enumerate(edits, 1):
         count = text.count(edit.old)
         if count != 1:
             found = "does not occur" if count == 0 else f"occurs {count} times"
             first = edit.old.strip().splitlines()[0] if edit.old.strip() else edit.old
-            raise MutantError(f"{where}edit {n}: its `old` text {found} in the reference "
+            raise MutantError(f"{where}edit {n}: its `old` text {found} in {onto} "
                               f"(first line: {first!r})")
         text = text.replace(edit.old, edit.new)
     return text
@@ -143,8 +168,12 @@ def materialise(kata, mutant: Mutant) -> str:
         if not path.is_file():
             raise MutantError(f"{kata.id} mutant '{mutant.name}': no file {path}")
         return path.read_text()
-    source = kata.reference.read_text()
-    return apply_edits(source, mutant.edits, where=f"{kata.id} mutant '{mutant.name}': ")
+    if mutant.base is None:
+        source, onto = kata.reference.read_text(), "the reference"
+    else:  # load_mutants has checked that the base exists and that bases do not loop
+        base = next(m for m in load_mutants(kata) if m.name == mutant.base)
+        source, onto = materialise(kata, base), f"mutant '{base.name}'"
+    return apply_edits(source, mutant.edits, where=f"{kata.id} mutant '{mutant.name}': ", onto=onto)
 
 
 def diff(kata, mutant: Mutant) -> str:

@@ -25,15 +25,36 @@ class Node:
     __slots__ = ("val", "left", "right")
 
 
+BIG = 10_000  # trees this large (the timed properties') are kept for the whole session:
+# the examples hypothesis draws between two checks would evict them from an LRU, and
+# `kata watch` would build and link them again (~0.15 s) on every save.
+_big: dict = {}
+
+
 @functools.lru_cache(maxsize=512)
-def shape(recipe: Recipe):
+def _small_shape(recipe: Recipe):
     return build(recipe)
 
 
 @functools.lru_cache(maxsize=2)
+def _small_linked(recipe: Recipe):
+    return link(_small_shape(recipe), Node)
+
+
+def _big_tree(recipe: Recipe):
+    if recipe not in _big:
+        sh = build(recipe)
+        _big[recipe] = sh, link(sh, Node)
+    return _big[recipe]
+
+
+def shape(recipe: Recipe):
+    return _big_tree(recipe)[0] if recipe.n >= BIG else _small_shape(recipe)
+
+
 def linked(recipe: Recipe):
-    """Checker-side nodes for the reference."""
-    return link(shape(recipe), Node)
+    """Checker-side nodes for the reference (which never changes them)."""
+    return _big_tree(recipe)[1] if recipe.n >= BIG else _small_linked(recipe)
 
 
 class Case:

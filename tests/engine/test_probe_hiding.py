@@ -213,20 +213,24 @@ def _run_only(kata_id, prop_name, attempt):
 
 @pytest.mark.parametrize("kata_id, prop_name, attempt, status", [
     # case 1: a plain forward inside the attempt's own saved_tensors_hooks
-    ("checkpointing", "memory_deep_stack", "mutants/own_hooks_plain.py", "fail"),
+    ("checkpointing", "memory_deep_stack", "own_hooks_plain", "fail"),
     # its variant: every activation kept as a numpy copy on ctx, no tensor saved
-    ("checkpointing", "memory_deep_stack", "mutants/numpy_stash.py", "fail"),
-    ("checkpointing", "memory_deep_stack", "reference.py", "pass"),
+    ("checkpointing", "memory_deep_stack", "numpy_stash", "fail"),
+    ("checkpointing", "memory_deep_stack", "reference", "pass"),
     # case 2: dense attention computed in numpy and converted back
-    ("flash_attention", "peak_memory", "mutants/numpy_dense.py", "fail"),
+    ("flash_attention", "peak_memory", "numpy_dense", "fail"),
     # dense torch attention with the dispatch modes switched off: seen by bytes, and as tampering
-    ("flash_attention", "peak_memory", "mutants/modes_off.py", "fail"),
-    ("flash_attention", "no_full_scores", "mutants/modes_off.py", "fail"),
-    ("flash_attention", "peak_memory", "reference.py", "pass"),
+    ("flash_attention", "peak_memory", "modes_off", "fail"),
+    ("flash_attention", "no_full_scores", "modes_off", "fail"),
+    ("flash_attention", "peak_memory", "reference", "pass"),
 ])
-def test_kata_memory_properties_see_through_hiding(kata_id, prop_name, attempt, status):
-    from checker.catalog import PACKAGE_ROOT
-    result = _run_only(kata_id, prop_name, PACKAGE_ROOT / "solutions" / kata_id / attempt)
+def test_kata_memory_properties_see_through_hiding(kata_id, prop_name, attempt, status, tmp_path):
+    from checker.catalog import Catalog
+    from checker.mutants import load_mutants, write_attempt
+    kata = Catalog().get(kata_id)
+    path = kata.reference if attempt == "reference" else write_attempt(
+        kata, next(m for m in load_mutants(kata) if m.name == attempt), tmp_path)
+    result = _run_only(kata_id, prop_name, path)
     assert result.status == status, result.message
-    if attempt == "mutants/modes_off.py" and prop_name == "no_full_scores":
+    if attempt == "modes_off" and prop_name == "no_full_scores":
         assert "dispatch" in result.message

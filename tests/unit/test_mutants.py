@@ -44,7 +44,32 @@ def test_fixture_mutants_load_and_materialise():
     ('[[mutant]]\nname = "x"\nmistake = "m"\nkilled_by = ["a"]\nfile = "a.py"\n'
      '[[mutant]]\nname = "x"\nmistake = "m"\nkilled_by = ["a"]\nfile = "a.py"\n', "used twice"),
     ('[[mutant]\n', "mutants.toml"),
+    ('[[mutant]]\nname = "x"\nmistake = "m"\nkilled_by = ["a"]\nbase = "nope"\nedits = [{ old = "a", new = "b" }]\n',
+     "'nope' is not a mutant"),
+    ('[[mutant]]\nname = "x"\nmistake = "m"\nkilled_by = ["a"]\nbase = "y"\nedits = [{ old = "a", new = "b" }]\n'
+     '[[mutant]]\nname = "y"\nmistake = "m"\nkilled_by = ["a"]\nbase = "x"\nedits = [{ old = "a", new = "b" }]\n',
+     "loop"),
+    ('[[mutant]]\nname = "x"\nmistake = "m"\nkilled_by = ["a"]\nbase = "x"\nedits = [{ old = "a", new = "b" }]\n',
+     "another mutant"),
+    ('[[mutant]]\nname = "x"\nmistake = "m"\nkilled_by = ["a"]\nbase = "y"\nfile = "a.py"\n', "goes with `edits`"),
 ])
 def test_malformed_manifests_are_refused_with_the_reason(tmp_path, manifest, why):
     with pytest.raises(MutantError, match=why):
         load_mutants(_kata_with(tmp_path, manifest))
+
+
+def test_a_mutant_can_be_an_edit_of_another_mutant(tmp_path):
+    """A cheat variant (the same mistake, plus hiding from a meter) is written as edits of the
+    mistake's mutant; its diff is still shown against the reference."""
+    manifest = (FIXTURES / "root/solutions/toy/mutants.toml").read_text() + (
+        '\n[[mutant]]\nname = "adds_twice_loudly"\nmistake = "m"\nkilled_by = ["adds"]\n'
+        'base = "adds_twice"\nedits = [{ old = "return a + a", new = "print(a)\\n    return a + a" }]\n')
+    toy = _kata_with(tmp_path, manifest)
+    variant = {m.name: m for m in load_mutants(toy)}["adds_twice_loudly"]
+    assert "print(a)\n    return a + a" in materialise(toy, variant)
+    assert "-    return a + b" in diff(toy, variant)
+    broken = _kata_with(tmp_path / "2", manifest.replace('old = "return a + a", new = "print',
+                                                         'old = "return a + b", new = "print'))
+    variant = {m.name: m for m in load_mutants(broken)}["adds_twice_loudly"]
+    with pytest.raises(MutantError, match="does not occur in mutant 'adds_twice'"):
+        materialise(broken, variant)
