@@ -98,15 +98,19 @@ def activation_backward(name, x, grad_out, **kwargs):
 
 
 def swiglu_ffn(x, w1, w3, w2):
-    gate, up = x @ w1, x @ w3
-    act = silu(gate)
-    return (act * up) @ w2, {"x": x, "w1": w1, "w3": w3, "w2": w2, "gate": gate, "up": up, "act": act}
+    # The block too runs in float64: saved keeps the float64 operands, so backward starts from them.
+    x64, w1_64, w3_64, w2_64 = map(_up, (x, w1, w3, w2))
+    gate, up = x64 @ w1_64, x64 @ w3_64
+    y = (silu(gate) * up) @ w2_64
+    return y.to(x.dtype), (x64, w1_64, w3_64, w2_64, gate, up, x.dtype)
 
 
 def swiglu_ffn_backward(saved, dy):
-    x, w1, w3, w2 = saved["x"], saved["w1"], saved["w3"], saved["w2"]
-    gate, up, act = saved["gate"], saved["up"], saved["act"]
+    x, w1, w3, w2, gate, up, dtype = saved
+    dy = _up(dy)
+    act = silu(gate)
     d_hidden = dy @ w2.t()
     d_up = d_hidden * act
     d_gate = activation_backward("silu", gate, d_hidden * up)
-    return (d_gate @ w1.t() + d_up @ w3.t(), x.t() @ d_gate, x.t() @ d_up, (act * up).t() @ dy)
+    grads = (d_gate @ w1.t() + d_up @ w3.t(), x.t() @ d_gate, x.t() @ d_up, (act * up).t() @ dy)
+    return tuple(g.to(dtype) for g in grads)

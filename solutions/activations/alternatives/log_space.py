@@ -50,15 +50,19 @@ def silu(x):
     return _times_prob(x, log_sigmoid(x))
 
 
+# log f'(x) of the functions whose derivative is a product of sigmoids, exponentiated once.
+_LOG_DERIVATIVES = {
+    "sigmoid": lambda x, beta, threshold: log_sigmoid(x) + log_sigmoid(-x),
+    "log_sigmoid": lambda x, beta, threshold: log_sigmoid(-x),
+    # above the threshold softplus is x itself: f' = 1, log f' = 0
+    "softplus": lambda x, beta, threshold: log_sigmoid(x * beta).masked_fill(x * beta > threshold, 0.0),
+}
+
+
 def _derivative(name, x, beta=1.0, threshold=20.0, approximate="none"):
+    if name in _LOG_DERIVATIVES:
+        return torch.exp(_LOG_DERIVATIVES[name](x, beta, threshold))
     inf = torch.isinf(x)
-    if name == "sigmoid":
-        return torch.exp(log_sigmoid(x) + log_sigmoid(-x))
-    if name == "log_sigmoid":
-        return sigmoid(-x)
-    if name == "softplus":
-        z = x * beta
-        return torch.where(z > threshold, torch.ones_like(x), sigmoid(z))
     if name == "gelu":
         if approximate == "tanh":
             u = _u(x)

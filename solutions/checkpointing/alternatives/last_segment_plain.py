@@ -16,30 +16,30 @@ def _segment_function(layers):
         return x
 
     class Seg(torch.autograd.Function):
+        # The CPU RNG state comes in as a tensor input and is saved with x (no other ctx state).
         @staticmethod
-        def forward(ctx, x, *ps):
-            ctx.rng = torch.get_rng_state()
-            ctx.save_for_backward(x)
+        def forward(ctx, rng, x, *ps):
+            ctx.save_for_backward(rng, x)
             with torch.no_grad():
                 return run(x)
 
         @staticmethod
         def backward(ctx, g):
-            (x,) = ctx.saved_tensors
+            rng, x = ctx.saved_tensors
+            needs = ctx.needs_input_grad[1:]
             with torch.random.fork_rng(devices=[]):
-                torch.set_rng_state(ctx.rng)
+                torch.set_rng_state(rng)
                 with torch.enable_grad():
-                    xi = x.detach().requires_grad_(ctx.needs_input_grad[0])
+                    xi = x.detach().requires_grad_(needs[0])
                     y = run(xi)
-            inputs = [xi] + params
-            want = [t for t, need in zip(inputs, ctx.needs_input_grad) if need]
+            want = [t for t, need in zip([xi] + params, needs) if need]
             if y.requires_grad:
                 got = list(torch.autograd.grad(y, want, g, allow_unused=True))
             else:
                 got = [None] * len(want)
-            return tuple(got.pop(0) if need else None for need in ctx.needs_input_grad)
+            return (None,) + tuple(got.pop(0) if need else None for need in needs)
 
-    return lambda x: Seg.apply(x, *params)
+    return lambda x: Seg.apply(torch.get_rng_state(), x, *params)
 
 
 def checkpoint_sequential(layers, segments, x):

@@ -56,8 +56,6 @@ def checkpoint_sequential(layers, segments, x):
     if segments < 1:
         raise ValueError(f"segments={segments} must be at least 1")
     layers = list(layers)
-    n = len(layers)
-    k = min(segments, n)
-    per = math.ceil(n / k)
-    groups = [layers[i:i + per] for i in range(0, n, per)]
+    per = math.ceil(len(layers) / segments)   # at most `segments` groups of `per` layers
+    groups = [layers[i:i + per] for i in range(0, len(layers), per)]
     return _Checkpointed.apply(groups, x, *_parameters(layers))

@@ -8,7 +8,9 @@ collect what it saves, in the same order, and hands those tensors out one by one
 import torch
 
 
-class _Segment:
+class _Segment(torch.autograd.graph.saved_tensors_hooks):
+    """The hooks of one segment, entered around its forward (like torch's own checkpoint hook)."""
+
     def __init__(self, layers, x):
         self.layers = layers
         self.x = x.detach()
@@ -16,6 +18,7 @@ class _Segment:
         self.rng = torch.get_rng_state()
         self.count = 0
         self.saved = None
+        super().__init__(self.pack, self.unpack)
 
     def pack(self, t):
         self.count += 1
@@ -38,12 +41,6 @@ class _Segment:
                     y = f(y)
         self.saved = saved
 
-    def run(self, x):
-        with torch.autograd.graph.saved_tensors_hooks(self.pack, self.unpack):
-            for f in self.layers:
-                x = f(x)
-        return x
-
 
 def checkpoint_sequential(layers, segments, x):
     if segments < 1:
@@ -53,7 +50,9 @@ def checkpoint_sequential(layers, segments, x):
     size, extra = divmod(len(layers), segments)
     start = 0
     for i in range(segments):
-        stop = start + size + (1 if i < extra else 0)
-        x = _Segment(layers[start:stop], x).run(x)
-        start = stop
+        part = layers[start:start + size + (1 if i < extra else 0)]
+        with _Segment(part, x):
+            for f in part:
+                x = f(x)
+        start += len(part)
     return x

@@ -7,8 +7,12 @@ from torch import nn
 
 
 class _Split(nn.Module):
-    def __init__(self, mask):
+    """The mask's index tensors, and the layer's nets registered under their names."""
+
+    def __init__(self, mask, **nets):
         super().__init__()
+        for name, net in nets.items():
+            self.add_module(name, net)
         keep = torch.as_tensor(mask).bool()
         self.register_buffer("keep", keep)
         self.register_buffer("free_idx", torch.nonzero(~keep).flatten())
@@ -22,8 +26,7 @@ class _Split(nn.Module):
 
 class AdditiveCoupling(_Split):
     def __init__(self, mask, net):
-        super().__init__(mask)
-        self.net = net
+        super().__init__(mask, net=net)
 
     def _shift(self, h):
         return self.net(self.conditioning(h)).index_select(1, self.free_idx)
@@ -39,9 +42,7 @@ class AdditiveCoupling(_Split):
 
 class AffineCoupling(_Split):
     def __init__(self, mask, scale_net, shift_net):
-        super().__init__(mask)
-        self.scale_net = scale_net
-        self.shift_net = shift_net
+        super().__init__(mask, scale_net=scale_net, shift_net=shift_net)
 
     def _st(self, h):
         c = self.conditioning(h)

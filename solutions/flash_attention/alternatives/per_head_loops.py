@@ -22,9 +22,22 @@ def _visible(i0, i1, j0, j1, offset):
     return torch.arange(j0, j1)[None, :] <= torch.arange(i0, i1)[:, None] + offset
 
 
+def _score_tiles(q, k, i0, i1, causal, scale, bk):
+    """(j0, j1, scores) for each key tile that query rows i0:i1 can see, the causal mask applied."""
+    nk = k.shape[0]
+    offset = nk - q.shape[0]
+    for j0 in range(0, nk, bk):
+        j1 = min(nk, j0 + bk)
+        if causal and j0 > i1 - 1 + offset:
+            break
+        s = q[i0:i1] @ k[j0:j1].T * scale
+        if causal:
+            s = torch.where(_visible(i0, i1, j0, j1, offset), s, float("-inf"))
+        yield j0, j1, s
+
+
 def _head_forward(q, k, v, causal, scale, bq, bk):
-    nq, nk = q.shape[0], k.shape[0]
-    offset = nk - nq
+    nq = q.shape[0]
     out = torch.zeros(nq, v.shape[1], dtype=q.dtype)
     lse = torch.full((nq,), float("-inf"), dtype=q.dtype)
     for i0 in range(0, nq, bq):
@@ -32,13 +45,7 @@ def _head_forward(q, k, v, causal, scale, bq, bk):
         m = torch.full((i1 - i0,), float("-inf"), dtype=q.dtype)
         l = torch.zeros(i1 - i0, dtype=q.dtype)
         o = torch.zeros(i1 - i0, v.shape[1], dtype=q.dtype)
-        for j0 in range(0, nk, bk):
-            j1 = min(nk, j0 + bk)
-            if causal and j0 > i1 - 1 + offset:
-                break
-            s = q[i0:i1] @ k[j0:j1].T * scale
-            if causal:
-                s = torch.where(_visible(i0, i1, j0, j1, offset), s, float("-inf"))
+        for j0, j1, s in _score_tiles(q, k, i0, i1, causal, scale, bk):
             new_m = torch.maximum(m, s.max(dim=1).values)
             safe = torch.nan_to_num(new_m, neginf=0.0)
             p = torch.exp(s - safe[:, None])
@@ -66,20 +73,13 @@ def flash_attention(q, k, v, *, causal=False, scale=None, block_q=64, block_k=64
 
 
 def _head_backward(q, k, v, out, lse, do, causal, scale, bq, bk):
-    nq, nk = q.shape[0], k.shape[0]
-    offset = nk - nq
+    nq = q.shape[0]
     dq, dk, dv = torch.zeros_like(q), torch.zeros_like(k), torch.zeros_like(v)
     lse = torch.where(torch.isneginf(lse), float("inf"), lse)
     for i0 in range(0, nq, bq):
         i1 = min(nq, i0 + bq)
         D = (do[i0:i1] * out[i0:i1]).sum(dim=1, keepdim=True)
-        for j0 in range(0, nk, bk):
-            j1 = min(nk, j0 + bk)
-            if causal and j0 > i1 - 1 + offset:
-                break
-            s = q[i0:i1] @ k[j0:j1].T * scale
-            if causal:
-                s = torch.where(_visible(i0, i1, j0, j1, offset), s, float("-inf"))
+        for j0, j1, s in _score_tiles(q, k, i0, i1, causal, scale, bk):
             p = torch.exp(s - lse[i0:i1, None])
             dv[j0:j1] += p.T @ do[i0:i1]
             ds = p * (do[i0:i1] @ v[j0:j1].T - D)

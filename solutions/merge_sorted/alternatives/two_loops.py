@@ -2,15 +2,15 @@
 
 
 def merge(nums1, m, nums2, n):
-    i, j, k = m - 1, n - 1, m + n - 1
+    i, j = m - 1, n - 1
+    # i + j + 2 values are still to place, so the next free slot from the back is i + j + 1.
     while i >= 0 and j >= 0:
         if nums1[i] <= nums2[j]:
-            nums1[k] = nums2[j]
+            nums1[i + j + 1] = nums2[j]
             j -= 1
         else:
-            nums1[k] = nums1[i]
+            nums1[i + j + 1] = nums1[i]
             i -= 1
-        k -= 1
     while j >= 0:  # nums1's values ran out first: the rest of nums2 goes to the front
         nums1[j] = nums2[j]
         j -= 1

@@ -38,6 +38,7 @@ def pixel_unshuffle(x, r):
 
 def _axis_matrix(n_in, n_out, sf, mode, align, dtype):
     m = torch.zeros(n_out, n_in, dtype=torch.float64)
+    cols = torch.arange(n_in, dtype=torch.float64)
     for d in range(n_out):
         if (n_out == n_in and mode != "nearest-exact") or (mode == "nearest" and n_out == 2 * n_in):
             m[d, d * n_in // n_out] = 1.0
@@ -53,11 +54,9 @@ def _axis_matrix(n_in, n_out, sf, mode, align, dtype):
                 m[d, min(int(math.floor((d + 0.5) * scale)), n_in - 1)] = 1.0
                 continue
             src = max(scale * (d + 0.5) - 0.5, 0.0)
-        lo = min(int(math.floor(src)), n_in - 1)
-        hi = min(lo + 1, n_in - 1)
-        lam = src - lo
-        m[d, lo] += 1.0 - lam
-        m[d, hi] += lam
+        # Row d is the tent max(0, 1 - |j - src|): the two nearest inputs, weighted by distance.
+        # Past the last input torch repeats it, which is the tent at n_in - 1.
+        m[d] = (1.0 - (cols - min(src, n_in - 1)).abs()).clamp(min=0.0)
     return m.to(dtype)
 
 

@@ -30,21 +30,31 @@ def pixel_unshuffle(x, r):
     return torch.from_numpy(np.ascontiguousarray(a).reshape(n, c * r * r, h // r, w // r))
 
 
-def _resample(a, axis, n_out, sf, mode, align):
+def _step(n_in, n_out, sf):
+    """Source distance between neighbouring outputs: 1/scale_factor as given, else in/out."""
+    return 1 / sf if sf else n_in / n_out
+
+
+def _nearest(a, axis, n_out, sf, align):
     n_in = a.shape[axis]
     dst = np.arange(n_out, dtype=np.float64)
-    if n_out == n_in and mode != "nearest-exact":
-        return a
-    if mode == "nearest":
-        idx = dst.astype(np.int64) // 2 if n_out == 2 * n_in else np.floor(dst * (1 / sf if sf else n_in / n_out))
-        return np.take(a, np.minimum(idx.astype(np.int64), n_in - 1), axis=axis)
-    if mode == "nearest-exact":
-        idx = np.floor((dst + 0.5) * (1 / sf if sf else n_in / n_out)).astype(np.int64)
-        return np.take(a, np.minimum(idx, n_in - 1), axis=axis)
+    idx = dst.astype(np.int64) // 2 if n_out == 2 * n_in else np.floor(dst * _step(n_in, n_out, sf))
+    return np.take(a, np.minimum(idx.astype(np.int64), n_in - 1), axis=axis)
+
+
+def _nearest_exact(a, axis, n_out, sf, align):
+    n_in = a.shape[axis]
+    idx = np.floor((np.arange(n_out, dtype=np.float64) + 0.5) * _step(n_in, n_out, sf)).astype(np.int64)
+    return np.take(a, np.minimum(idx, n_in - 1), axis=axis)
+
+
+def _bilinear(a, axis, n_out, sf, align):
+    n_in = a.shape[axis]
+    dst = np.arange(n_out, dtype=np.float64)
     if align:
         src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
     else:
-        src = np.maximum((dst + 0.5) * (1 / sf if sf else n_in / n_out) - 0.5, 0.0)
+        src = np.maximum((dst + 0.5) * _step(n_in, n_out, sf) - 0.5, 0.0)
     i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
     shape = [1] * a.ndim
@@ -53,10 +63,14 @@ def _resample(a, axis, n_out, sf, mode, align):
     return np.take(a, i0, axis=axis) * (1 - lam) + np.take(a, i1, axis=axis) * lam
 
 
+# By mode: f(a, axis, n_out, scale_factor, align_corners) resamples that axis of a to n_out.
+_RESAMPLE = {"nearest": _nearest, "nearest-exact": _nearest_exact, "bilinear": _bilinear}
+
+
 def interpolate(x, size=None, scale_factor=None, mode="bilinear", align_corners=None):
     if (size is None) == (scale_factor is None):
         raise ValueError("exactly one of size and scale_factor")
-    if mode not in ("bilinear", "nearest", "nearest-exact"):
+    if mode not in _RESAMPLE:
         raise ValueError(f"mode {mode!r} is not supported")
     if mode != "bilinear" and align_corners is not None:
         raise ValueError("align_corners is for bilinear only")
@@ -66,8 +80,11 @@ def interpolate(x, size=None, scale_factor=None, mode="bilinear", align_corners=
         outs = [math.floor(n * s) for n, s in zip(a.shape[2:], sfs)]
     else:
         outs, sfs = list(_pair(size)), [None, None]
-    for axis in (2, 3):
-        a = _resample(a, axis, outs[axis - 2], sfs[axis - 2], mode, bool(align_corners))
+    for axis, n_out, sf in zip((2, 3), outs, sfs):
+        # torch copies an axis whose size does not change, whatever scale_factor says (except
+        # in nearest-exact mode).
+        if n_out != a.shape[axis] or mode == "nearest-exact":
+            a = _RESAMPLE[mode](a, axis, n_out, sf, bool(align_corners))
     return torch.from_numpy(np.array(a, dtype=a.dtype, copy=True))
 
 
