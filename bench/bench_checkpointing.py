@@ -7,13 +7,11 @@ Each block is Linear(d, 4d) -> GELU -> Linear(4d, d), as in a transformer MLP. T
 the bytes alive after the forward (besides its output) and their peak over forward + backward
 (parameter gradients included), both bytes really resident in the process, whoever holds them
 (checker.probes.PeakMemory, the same instrument the suite uses). Time is the median wall time of forward +
-backward after one warm-up run, on one thread by default (intra-op threads on a shared, loaded
-machine make timings swing by 10x). Segment counts: 1, 2, 4, sqrt(n), n/4, n. Prints a Markdown
-table for the README.
+backward after one warm-up run, on one thread by default (torch_options.py says why). Segment
+counts: 1, 2, 4, sqrt(n), n/4, n. Prints a Markdown table for the README.
 """
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib.util
 import math
@@ -27,6 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from checker.probes import PeakMemory  # noqa: E402
+from torch_options import parse_options  # noqa: E402 (bench/, the script's folder)
 
 
 def load_reference():
@@ -69,13 +68,7 @@ def measure(fn, layers, segments, x, runs):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--blocks", type=int, default=64)
-    ap.add_argument("--d", type=int, default=128)
-    ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
+    args = parse_options(__doc__, blocks=64, d=128, batch=256, runs=5)
     torch.set_num_threads(args.threads)
     ref = load_reference()
     layers = build(args.blocks, args.d)

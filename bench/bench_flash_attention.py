@@ -10,11 +10,12 @@ calls (median). Forward only (the kata's memory contract is about the score matr
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import sys
+
+from torch_options import parse_options  # bench/, the script's folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -65,16 +66,7 @@ def run(variant, args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=4096)
-    ap.add_argument("--d", type=int, default=64)
-    ap.add_argument("--block-q", type=int, default=128)
-    ap.add_argument("--block-k", type=int, default=512)
-    ap.add_argument("--repeat", type=int, default=5)
-    # One intra-op thread by default: on a shared 2-core machine OpenMP threads spin against other
-    # load and make the many small tile ops of the reference erratically slow (seconds, not ms).
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
+    args = parse_options(__doc__, n=4096, d=64, block_q=128, block_k=512, repeat=5)
     rows = {v: run(v, args) for v in ("naive", "sdpa", "reference")}
     print(f"N = {args.n}, d = {args.d}, float32, 1 head; reference blocks {args.block_q} x {args.block_k}; "
           f"torch threads = {args.threads}; median of {args.repeat}")

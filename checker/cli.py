@@ -3,6 +3,7 @@ validation, 2 a usage error (unknown kata, missing file, bad option), 3 an inter
 checker (`kata check` gives no score then: the engine failed, not the attempt)."""
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -45,6 +46,17 @@ def _kata(ctx, name):
         return ctx.obj["catalog"].get(name)
     except KataError as exc:
         raise UsageError(str(exc)) from None
+
+
+def kata_command(**command_kw):
+    """Register `kata CMD NAME [OPTIONS]`: the function (below its click options) is called as
+    fn(ctx, kata, **options) with NAME looked up in the catalogue (unknown: a usage error)."""
+    def register(fn):
+        @functools.wraps(fn)
+        def command(ctx, name, **options):
+            return fn(ctx, _kata(ctx, name), **options)
+        return main.command(**command_kw)(click.argument("name")(click.pass_context(command)))
+    return register
 
 
 @main.command("list")
@@ -91,23 +103,17 @@ def _catalog(ctx):
     return ctx.obj["catalog"]
 
 
-@main.command()
-@click.argument("name")
-@click.pass_context
-def show(ctx, name):
+@kata_command()
+def show(ctx, kata):
     """Print a kata's spec."""
     from rich.markdown import Markdown
-    kata = _kata(ctx, name)
     _console().print(Markdown(kata.spec.read_text()))
 
 
-@main.command()
-@click.argument("name")
+@kata_command()
 @click.option("--force", is_flag=True, help="Replace an existing attempt (the old one is kept as .py.bak).")
-@click.pass_context
-def start(ctx, name, force):
+def start(ctx, kata, force):
     """Copy a kata's stub into your workspace."""
-    kata = _kata(ctx, name)
     ws = ctx.obj["workspace"]
     try:
         path = ws.start(kata, force)
@@ -118,8 +124,7 @@ def start(ctx, name, force):
                f"then run `kata check {kata.id}`.")
 
 
-@main.command()
-@click.argument("name")
+@kata_command()
 @click.option("--file", "file_", type=click.Path(dir_okay=False), default=None,
               help="Check this file instead of the workspace attempt.")
 @click.option("--reference", is_flag=True, help="Check the reference solution (for authors).")
@@ -129,12 +134,10 @@ def start(ctx, name, force):
               help="Print a standalone script that reproduces PROP's failure.")
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="With --repro: write the script to this file instead.")
-@click.pass_context
-def check(ctx, name, file_, reference, as_json, seed, repro_prop, out):
+def check(ctx, kata, file_, reference, as_json, seed, repro_prop, out):
     """Run the hidden suite on your attempt and score it."""
     from checker import runner
     from checker.report import render
-    kata = _kata(ctx, name)
     ws = ctx.obj["workspace"]
     if reference and file_:
         raise UsageError("give either --file or --reference, not both")
@@ -169,12 +172,9 @@ def check(ctx, name, file_, reference, as_json, seed, repro_prop, out):
     sys.exit(INTERNAL_ERROR if report.engine_error else 0 if report.passed else 1)
 
 
-@main.command()
-@click.argument("name")
-@click.pass_context
-def hint(ctx, name):
+@kata_command()
+def hint(ctx, kata):
     """Show the next hint for a kata (one more each time)."""
-    kata = _kata(ctx, name)
     if not kata.hints:
         click.echo(f"{kata.id} has no hints.")
         return

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from checker.cli import UsageError, _catalog, _console, _kata, main
+from checker.cli import UsageError, _catalog, _console, _kata, kata_command, main
 
 
 @main.command("next")
@@ -92,14 +92,11 @@ def _exit_if_stuck(console, seconds):
     return timer
 
 
-@main.command()
-@click.argument("name")
+@kata_command()
 @click.option("--force", is_flag=True, help="Show it before solving (recorded in your workspace).")
-@click.pass_context
-def solution(ctx, name, force):
+def solution(ctx, kata, force):
     """After you solve a kata: the reference solution and the gallery of mistakes the suite catches."""
     from checker.gallery import render_solution
-    kata = _kata(ctx, name)
     ws = ctx.obj["workspace"]
     if not ws.solved(kata.id):
         if not force:
@@ -111,17 +108,14 @@ def solution(ctx, name, force):
     sys.exit(0)
 
 
-@main.command(hidden=True)
-@click.argument("name")
-@click.pass_context
-def serve(ctx, name):
+@kata_command(hidden=True)
+def serve(ctx, kata):
     """For the notebook extension: a warm checker answering JSON lines on stdin/stdout.
 
     Each request is {"file": PATH, "seed": N or null}; each answer is the report's JSON (as
     `kata check --json`) on one line, or {"error": text}. Ends at end of input."""
     import json
     from checker.watch import WarmChecker
-    kata = _kata(ctx, name)
     warm = WarmChecker(ctx.obj["catalog"], kata)
     try:
         for line in sys.stdin:

@@ -1,40 +1,35 @@
-"""State the worker-side probes share: the probes inside their `with` block and the tampering
-they recorded (checker.probes explains both)."""
+"""State the worker-side probes share: the probes inside their `with` block, and the tampering
+and engine faults they recorded (checker.probes explains them)."""
 from __future__ import annotations
 
 import tracemalloc
 
-_tampering: list[str] = []   # messages not yet sent to the checker
 _active: list = []           # probes inside their `with` block, innermost last
 
 
+class _Log:
+    """Messages recorded once each until the worker takes them (and the log is emptied) to attach
+    to its reply."""
 
-def tampered(message: str):
-    """Record that the attempt switched off or routed around a probe (the property fails)."""
-    if message not in _tampering:
-        _tampering.append(message)
+    def __init__(self):
+        self._messages: list[str] = []
 
+    def record(self, message: str):
+        if message not in self._messages:
+            self._messages.append(message)
 
-def take_tampering() -> list[str]:
-    """The tampering recorded since the last call (the worker attaches it to its reply)."""
-    out = list(_tampering)
-    _tampering.clear()
-    return out
-
-
-_faults: list[str] = []      # a meter the engine could not set up: the check is not graded
-
-
-def engine_fault(message: str):
-    """Record that a probe could not measure for the engine's own reasons (not the attempt's)."""
-    if message not in _faults:
-        _faults.append(message)
+    def take(self) -> list[str]:
+        out = list(self._messages)
+        self._messages.clear()
+        return out
 
 
-def take_engine_faults() -> list[str]:
-    out = list(_faults)
-    _faults.clear()
-    return out
+# The attempt switched off or routed around a probe: the property fails.
+_tampering = _Log()
+tampered, take_tampering = _tampering.record, _tampering.take
+# A probe could not measure for the engine's own reasons (not the attempt's): the check is not graded.
+_faults = _Log()
+engine_fault, take_engine_faults = _faults.record, _faults.take
 
 
 def _active_of(cls):

@@ -16,18 +16,24 @@ from typing import Union
 Key = tuple  # (student, kata)
 
 
+class _Keyed:
+    """A record of one (student, kata) pair: `key` is that pair, the journal's and the outputs' key."""
+    student: str
+    kata: str
+
+    @property
+    def key(self) -> Key:
+        return (self.student, self.kata)
+
+
 @dataclass(frozen=True)
-class Submission:
+class Submission(_Keyed):
     student: str
     kata: str
     staged: str | None      # the grader's private copy; None when refused
     sha: str | None
     problem: str | None     # why there is nothing to grade (see Refused)
     planted: bool = False   # the student's folder holds files that configure test tools
-
-    @property
-    def key(self) -> Key:
-        return (self.student, self.kata)
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class Stamp:
 
 
 @dataclass
-class Graded:
+class Graded(_Keyed):
     student: str
     kata: str
     stamp: Stamp
@@ -52,10 +58,6 @@ class Graded:
     kind = "graded"
 
     @property
-    def key(self) -> Key:
-        return (self.student, self.kata)
-
-    @property
     def score(self) -> float:
         return float(self.report["score"])
 
@@ -65,7 +67,7 @@ class Graded:
 
 
 @dataclass
-class Refused:
+class Refused(_Keyed):
     student: str
     kata: str
     problem: str                    # "missing" or why the file was refused
@@ -73,26 +75,18 @@ class Refused:
     kind = "refused"
 
     @property
-    def key(self) -> Key:
-        return (self.student, self.kata)
-
-    @property
     def missing(self) -> bool:
         return self.problem == "missing"
 
 
 @dataclass
-class Ungraded:
+class Ungraded(_Keyed):
     student: str
     kata: str
     error: str                      # the engine's failure, for the instructor
     flags: list[str] = field(default_factory=list)
 
     kind = "ungraded"
-
-    @property
-    def key(self) -> Key:
-        return (self.student, self.kata)
 
     @property
     def summary(self) -> str:

@@ -59,15 +59,24 @@ def _plain(v):
     return v.detach() if isinstance(v, torch.Tensor) else v
 
 
+def _both_ways(model, x, y, what):
+    """forward(x), inverse(forward(x)) and inverse(y) of a layer or a flow, `what` naming it in
+    errors ("" or "Flow."). No graph: values only."""
+    with torch.no_grad():
+        fy, fld = _pair(model.forward(x.clone()), f"{what}forward")
+        back = _pair(model.inverse(fy.clone()), f"{what}inverse") if isinstance(fy, torch.Tensor) else None
+        ix, ild = _pair(model.inverse(y.clone()), f"{what}inverse")
+    return {"fwd": (fy, fld), "back": back, "inv": (ix, ild)}
+
+
 def layer_roundtrip(attempt, spec, dtype, x, y):
     """forward(x), inverse(forward(x)), inverse(y), forward(inverse(y)) of one layer."""
     layer, _ = build_layer(attempt, spec, dtype)
+    out = _both_ways(layer, x, y, "")
+    ix = out["inv"][0]
     with torch.no_grad():
-        fy, fld = _pair(layer.forward(x.clone()), "forward")
-        back = _pair(layer.inverse(fy.clone()), "inverse") if isinstance(fy, torch.Tensor) else None
-        ix, ild = _pair(layer.inverse(y.clone()), "inverse")
-        again = _pair(layer.forward(ix.clone()), "forward") if isinstance(ix, torch.Tensor) else None
-    return {"fwd": (fy, fld), "back": back, "inv": (ix, ild), "again": again}
+        out["again"] = _pair(layer.forward(ix.clone()), "forward") if isinstance(ix, torch.Tensor) else None
+    return out
 
 
 def _jacobian(fn, x):
@@ -86,34 +95,30 @@ def _jacobian(fn, x):
     return torch.stack(rows, dim=1).detach()
 
 
-def layer_jacobian(attempt, spec, x):
-    """Float64: forward and inverse outputs, logdets and autograd Jacobians of one layer."""
-    layer, _ = build_layer(attempt, spec, "float64")
-    y, ld = _pair(layer.forward(x.clone()), "forward")
-    j = _jacobian(lambda t: layer.forward(t)[0], x.clone())
-    xb, ild = _pair(layer.inverse(y.clone()), "inverse")
-    ji = _jacobian(lambda t: layer.inverse(t)[0], y.clone())
+def _jacobians(model, x, what):
+    """Float64: forward and inverse outputs, logdets and autograd Jacobians of a layer or a flow."""
+    y, ld = _pair(model.forward(x.clone()), f"{what}forward")
+    j = _jacobian(lambda t: model.forward(t)[0], x.clone())
+    xb, ild = _pair(model.inverse(y.clone()), f"{what}inverse")
+    ji = _jacobian(lambda t: model.inverse(t)[0], y.clone())
     return {"y": y, "ld": ld, "J": j, "x_back": xb, "ld_inv": ild, "J_inv": ji}
+
+
+def layer_jacobian(attempt, spec, x):
+    return _jacobians(build_layer(attempt, spec, "float64")[0], x, "")
 
 
 def flow_run(attempt, specs, dtype, x, z):
     """Flow forward(x), inverse(forward(x)), inverse(z), log_prob(x)."""
     flow, _ = build_flow(attempt, specs, dtype)
+    out = _both_ways(flow, x, z, "Flow.")
     with torch.no_grad():
-        fz, fld = _pair(flow.forward(x.clone()), "Flow.forward")
-        back = _pair(flow.inverse(fz.clone()), "Flow.inverse") if isinstance(fz, torch.Tensor) else None
-        ix, ild = _pair(flow.inverse(z.clone()), "Flow.inverse")
-        lp = _plain(flow.log_prob(x.clone()))
-    return {"fwd": (fz, fld), "back": back, "inv": (ix, ild), "log_prob": lp}
+        out["log_prob"] = _plain(flow.log_prob(x.clone()))
+    return out
 
 
 def flow_jacobian(attempt, specs, x):
-    flow, _ = build_flow(attempt, specs, "float64")
-    z, ld = _pair(flow.forward(x.clone()), "Flow.forward")
-    j = _jacobian(lambda t: flow.forward(t)[0], x.clone())
-    xb, ild = _pair(flow.inverse(z.clone()), "Flow.inverse")
-    ji = _jacobian(lambda t: flow.inverse(t)[0], z.clone())
-    return {"z": z, "ld": ld, "J": j, "x_back": xb, "ld_inv": ild, "J_inv": ji}
+    return _jacobians(build_flow(attempt, specs, "float64")[0], x, "Flow.")
 
 
 def flow_grad(attempt, specs, dtype, x):

@@ -27,18 +27,20 @@ JAC_TOL = 1e-8
 ACTS = ("tanh", "relu", "sigmoid", "gelu", "softplus")
 
 
-def one_thread(fn):
-    """Run a property's checker-side torch work on one thread (tiny tensors: threads only add
-    overhead), restoring the checker's setting afterwards since other katas share the process."""
-    @functools.wraps(fn)
-    def body(*args, **kwargs):
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            torch.set_num_threads(before)
-    return body
+def one_thread_prop(**kw):
+    """@prop(**kw) with the property's checker-side torch work on one thread (tiny tensors: threads
+    only add overhead), restoring the checker's setting afterwards since other katas share the process."""
+    def mark(fn):
+        @functools.wraps(fn)
+        def body(*args, **kwargs):
+            before = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                torch.set_num_threads(before)
+        return prop(**kw)(body)
+    return mark
 
 
 def _net(seed, squash=False):
@@ -103,8 +105,7 @@ def _pair_or_fail(v, what):
 
 # ---- single layers -------------------------------------------------------------------------
 
-@prop(weight=4, given={"case": layer_case()}, examples=15)
-@one_thread
+@one_thread_prop(weight=4, given={"case": layer_case()}, examples=15)
 def roundtrip(k, case):
     """inverse(forward(x)) = x and forward(inverse(y)) = y, for any mask and any (non-invertible) nets."""
     x, y = _x(case), _x(case, "y_seed")
@@ -115,8 +116,7 @@ def roundtrip(k, case):
     _close(again[0], y, case["dtype"], "forward(inverse(y))[0] (should be y)")
 
 
-@prop(weight=2, given={"case": layer_case()}, examples=10)
-@one_thread
+@one_thread_prop(weight=2, given={"case": layer_case()}, examples=10)
 def conditioning_unchanged(k, case):
     """Dimensions with mask = 1 pass through forward and inverse exactly (bit for bit)."""
     x, y = _x(case), _x(case, "y_seed")
@@ -140,21 +140,22 @@ def _ref_layer(k, case):
     return layer
 
 
-@prop(weight=3, given={"case": layer_case()}, examples=15)
-@one_thread
+def _matches(ref, out, x, y, dtype, names):
+    """The attempt's forward(x) and inverse(y), values then logdets (`out` from the harness), equal
+    those of `ref` built from the same recipe; `names` are the four as a failure shows them."""
+    with torch.no_grad():
+        want = (*ref.forward(x), *ref.inverse(y))
+    for got, expected, what in zip((*out["fwd"], *out["inv"]), want, names):
+        _close(got, expected, dtype, what)
+
+
+@one_thread_prop(weight=3, given={"case": layer_case()}, examples=15)
 def matches_reference(k, case):
     """forward and inverse (values and logdets) equal the definition's, on the same nets."""
     x, y = _x(case), _x(case, "y_seed")
     out = k.harness("layer_roundtrip", case["layer"], case["dtype"], x, y).value
-    ref = _ref_layer(k, case)
-    with torch.no_grad():
-        ey, eld = ref.forward(x)
-        ex, eild = ref.inverse(y)
-    dt = case["dtype"]
-    _close(out["fwd"][0], ey, dt, "forward(x)[0]")
-    _close(out["fwd"][1], eld, dt, "forward(x) logdet")
-    _close(out["inv"][0], ex, dt, "inverse(y)[0]")
-    _close(out["inv"][1], eild, dt, "inverse(y) logdet")
+    _matches(_ref_layer(k, case), out, x, y, case["dtype"],
+             ("forward(x)[0]", "forward(x) logdet", "inverse(y)[0]", "inverse(y) logdet"))
 
 
 def _block_logdets(j, what):
@@ -164,21 +165,24 @@ def _block_logdets(j, what):
     return torch.linalg.slogdet(j.to(torch.float64)).logabsdet
 
 
-@prop(weight=4, given={"case": layer_case(dtypes=("float64",), max_d=5)}, examples=15)
-@one_thread
+def _logdets_are_log_abs_det(out, what):
+    """Forward and inverse logdets (`out` from harness.layer_jacobian or flow_jacobian) equal
+    log|det J| of the attempt's own maps; `what` is "" or "Flow."."""
+    for ld, j, way in ((out["ld"], out["J"], "forward"), (out["ld_inv"], out["J_inv"], "inverse")):
+        want = _block_logdets(j, what + way)
+        _tensor(ld, f"{what}{way} logdet")
+        check_close(ld, want, rtol=JAC_TOL, atol=JAC_TOL,
+                    what=f"{what}{way} logdet vs log|det J| of your {what}{way} (autograd)")
+
+
+@one_thread_prop(weight=4, given={"case": layer_case(dtypes=("float64",), max_d=5)}, examples=15)
 def logdet_is_log_abs_det_jacobian(k, case):
     """Forward and inverse logdet equal log|det J| of the layer (J from autograd, float64)."""
     x = _x(case)
-    out = k.harness("layer_jacobian", case["layer"], x).value
-    for ld, j, what in ((out["ld"], out["J"], "forward"), (out["ld_inv"], out["J_inv"], "inverse")):
-        want = _block_logdets(j, what)
-        _tensor(ld, f"{what} logdet")
-        check_close(ld, want, rtol=JAC_TOL, atol=JAC_TOL,
-                    what=f"{what} logdet vs log|det J| of your {what} (autograd)")
+    _logdets_are_log_abs_det(k.harness("layer_jacobian", case["layer"], x).value, "")
 
 
-@prop(weight=2, given={"case": layer_case()}, examples=10)
-@one_thread
+@one_thread_prop(weight=2, given={"case": layer_case()}, examples=10)
 def inverse_logdet_negates(k, case):
     """inverse(forward(x)) returns logdet = -(forward logdet), since J_inv = J^-1."""
     x = _x(case)
@@ -188,8 +192,7 @@ def inverse_logdet_negates(k, case):
     _close(back[1], -fld, case["dtype"], "inverse(forward(x)) logdet (should be -forward logdet)")
 
 
-@prop(weight=1, given={"case": layer_case(kind="additive")}, examples=8)
-@one_thread
+@one_thread_prop(weight=1, given={"case": layer_case(kind="additive")}, examples=8)
 def additive_logdet_zero(k, case):
     """AdditiveCoupling's logdet is exactly zero, shape (batch,), both directions."""
     x = _x(case)
@@ -208,39 +211,27 @@ def _ref_flow(k, case):
     return build_flow(k.ref, case["layers"], case["dtype"])[0]
 
 
-@prop(weight=3, given={"case": flow_case()}, examples=12)
-@one_thread
+@one_thread_prop(weight=3, given={"case": flow_case()}, examples=12)
 def flow_roundtrip(k, case):
     """Flow: inverse(forward(x)) = x, and z, logdet, inverse(z) equal the definition's."""
     x, z = _x(case), _x(case, "z_seed")
     out = k.harness("flow_run", case["layers"], case["dtype"], x, z).value
-    ref = _ref_flow(k, case)
-    with torch.no_grad():
-        ez, eld = ref.forward(x)
-        ex, eild = ref.inverse(z)
     dt = case["dtype"]
-    _close(out["fwd"][0], ez, dt, "Flow.forward(x)[0]")
-    _close(out["fwd"][1], eld, dt, "Flow.forward(x) logdet (sum over layers)")
+    _matches(_ref_flow(k, case), out, x, z, dt,
+             ("Flow.forward(x)[0]", "Flow.forward(x) logdet (sum over layers)",
+              "Flow.inverse(z)[0] (layers inverted in reverse order)", "Flow.inverse(z) logdet"))
     back = _pair_or_fail(out["back"], "Flow.forward")
     _close(back[0], x, dt, "Flow.inverse(Flow.forward(x))[0] (should be x)")
-    _close(out["inv"][0], ex, dt, "Flow.inverse(z)[0] (layers inverted in reverse order)")
-    _close(out["inv"][1], eild, dt, "Flow.inverse(z) logdet")
 
 
-@prop(weight=3, given={"case": flow_case(dtypes=("float64",), max_d=4)}, examples=8)
-@one_thread
+@one_thread_prop(weight=3, given={"case": flow_case(dtypes=("float64",), max_d=4)}, examples=8)
 def flow_logdet_is_log_abs_det_jacobian(k, case):
     """A whole Flow's forward and inverse logdet equal log|det J| (autograd, float64)."""
     x = _x(case)
-    out = k.harness("flow_jacobian", case["layers"], x).value
-    for ld, j, what in ((out["ld"], out["J"], "Flow.forward"), (out["ld_inv"], out["J_inv"], "Flow.inverse")):
-        want = _block_logdets(j, what)
-        _tensor(ld, f"{what} logdet")
-        check_close(ld, want, rtol=JAC_TOL, atol=JAC_TOL, what=f"{what} logdet vs log|det J| (autograd)")
+    _logdets_are_log_abs_det(k.harness("flow_jacobian", case["layers"], x).value, "Flow.")
 
 
-@prop(weight=3, given={"case": flow_case()}, examples=12)
-@one_thread
+@one_thread_prop(weight=3, given={"case": flow_case()}, examples=12)
 def log_prob(k, case):
     """log_prob(x) = log N(z; 0, I) + logdet, with the -D/2 log 2π term, shape (batch,)."""
     x = _x(case)
@@ -250,8 +241,7 @@ def log_prob(k, case):
     _close(out["log_prob"], want, case["dtype"], "log_prob(x)")
 
 
-@prop(weight=2, given={"case": flow_case()}, examples=8)
-@one_thread
+@one_thread_prop(weight=2, given={"case": flow_case()}, examples=8)
 def log_prob_differentiable(k, case):
     """log_prob is differentiable: gradients reach x and every net parameter, and Flow registers them."""
     x = _x(case)
@@ -279,8 +269,7 @@ def log_prob_differentiable(k, case):
            expected=out["n_params"], got=out["registered"])
 
 
-@prop(weight=2, given={"case": flow_case(), "n": st.integers(1, 6), "seed": seeds()}, examples=8)
-@one_thread
+@one_thread_prop(weight=2, given={"case": flow_case(), "n": st.integers(1, 6), "seed": seeds()}, examples=8)
 def sample_uses_generator(k, case, n, seed):
     """sample(n, dim, generator) = inverse(torch.randn(n, dim, generator=generator, dtype)), shape (n, dim)."""
     dim = len(case["layers"][0]["mask"])
@@ -297,8 +286,7 @@ def sample_uses_generator(k, case, n, seed):
            expected=(n, dim), got=out["free_shape"])
 
 
-@prop(weight=2, given={"case": flow_case()}, examples=6)
-@one_thread
+@one_thread_prop(weight=2, given={"case": flow_case()}, examples=6)
 def shapes_and_dtypes(k, case):
     """Outputs keep x's shape (batch, D) and dtype; logdets and log_prob have shape (batch,)."""
     # Logdets need only be floating: an additive layer's exact zeros are right in any float dtype.

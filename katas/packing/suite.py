@@ -62,24 +62,26 @@ def bins_partition(k, case):
                    expected=f"≤ {capacity}", got=f"bin {b} holds {total}")
 
 
+def _same_bins_as_reference(k, fn, case, rule):
+    """fn's bins are the reference's: the same bins in the same order, indices in a bin in any order."""
+    lengths, capacity = case
+    bins, _ = _bins(k, fn, lengths, capacity)
+    expected = _canonical(getattr(k.ref, fn)(list(lengths), capacity))
+    expect(_canonical(bins) == expected, rule, expected=expected, got=bins)
+
+
 @prop(weight=2, given={"case": packing_cases()}, examples=25)
 def greedy_exact(k, case):
     """pack_greedy is next-fit in input order: exactly the expected bins."""
-    lengths, capacity = case
-    bins, _ = _bins(k, "pack_greedy", lengths, capacity)
-    expected = k.ref.pack_greedy(list(lengths), capacity)
-    expect(_canonical(bins) == expected, "next-fit: a sample that does not fit the current bin closes it "
-           "(earlier bins are never reopened)", expected=expected, got=bins)
+    _same_bins_as_reference(k, "pack_greedy", case, "next-fit: a sample that does not fit the current "
+                            "bin closes it (earlier bins are never reopened)")
 
 
 @prop(weight=2, given={"case": packing_cases()}, examples=25)
 def ffd_exact(k, case):
     """pack_ffd is first-fit decreasing (ties by lower index): exactly the expected bins."""
-    lengths, capacity = case
-    bins, _ = _bins(k, "pack_ffd", lengths, capacity)
-    expected = _canonical(k.ref.pack_ffd(list(lengths), capacity))
-    expect(_canonical(bins) == expected, "first-fit decreasing: longest first (ties: lower index first), "
-           "each into the first bin with room; bins in the order opened", expected=expected, got=bins)
+    _same_bins_as_reference(k, "pack_ffd", case, "first-fit decreasing: longest first (ties: lower "
+                            "index first), each into the first bin with room; bins in the order opened")
 
 
 @prop(weight=1, given={"case": packing_cases()}, examples=15)

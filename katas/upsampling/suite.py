@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from checker.suite import expect, fail, prop
 from katas._shared.numeric import check_close
+from katas._shared.readings import expect_tensors_within
 from katas.upsampling.cases import (T, Call, adjoint_cases, bad_output_padding_calls, conv_calls,
                                     indivisible_calls, interp_calls, pair, shuffle_calls,
                                     unshuffle_calls)
@@ -194,9 +195,7 @@ BYTES_SLACK = 4 * 1024 * 1024
 
 def check_memory(call, readings, limit, why):
     sizes, peak = readings["tensor_sizes"], readings["peak_memory"]["peak_bytes"]
-    expect(sizes["max_numel"] <= limit, f"{call!r} made a tensor {why}",
-           expected=f"every tensor ≤ {limit} elements",
-           got=f"{sizes['max_numel']} elements, made by aten.{sizes['max_op']}")
+    expect_tensors_within(sizes, limit, f"{call!r} made a tensor {why}")
     expect(peak <= 8 * limit + BYTES_SLACK, f"{call!r} held too much memory at once (torch, numpy or "
            f"Python): it allocated something {why}", expected=f"peak ≤ {8 * limit + BYTES_SLACK} bytes",
            got=f"{peak} bytes")
