@@ -134,12 +134,13 @@ def run_long(attempt, oracle, w0, steps, rows):
     """A long run with the default step size: the result's type, dtype and shape, its digest,
     the listed rows, and how many times g was called (no per-call record: the run is long)."""
     counter = CallCounter(make_oracle(oracle))
-    result = attempt.robbins_monro(counter, make_w0(w0), steps)
+    start = make_w0(w0)
+    result = attempt.robbins_monro(counter, start, steps)
     report = {"type": type(result).__name__, "n_calls": counter.calls, "dtype": None, "shape": None,
               "digest": None, "rows": {}}
     if isinstance(result, np.ndarray):
         report.update(dtype=str(result.dtype), shape=list(result.shape))
-        if result.dtype == np.float64 and result.ndim == 2 and len(result) == steps + 1:
+        if result.dtype == np.float64 and result.shape == (steps + 1, *np.shape(start)):
             report["digest"] = path_digest(result)
             report["rows"] = {str(i): result[i] for i in rows}
     return report

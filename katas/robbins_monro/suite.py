@@ -285,42 +285,51 @@ def converges(k):
                expected=f"within 0.25 of {star}", got=np.asarray(got[-1]).tolist())
 
 
-# A long run with a wide iterate: the worst case for work that grows with the path so far (a
-# path regrown by np.vstack / np.append / np.concatenate at every step copies steps²/2 rows).
-LONG_STEPS, LONG_DIM = 4000, 512
+# The long runs, each the worst case for one way of redoing the path so far at every step:
+#   4000 steps of a 512-value w — a path regrown by np.vstack / np.append / np.concatenate
+#   copies steps²/2 rows of 4 KB (3·10^10 bytes): ~40x the reference's time, 3x the limit;
+#   2·10^5 steps of a scalar w — a list of rows rebuilt by `path = path + [w]` copies steps²/2
+#   references (2·10^10). Measured in the worker at 10^5 steps: 4.6-5.2 s against a limit of
+#   3.5 s (reference 0.25 s), too thin; twice the steps is 4x that work and 2x the limit:
+#   ~20 s against ~6 s (it is stopped at the timeout, 8 s).
+LONG_RUNS = [("4000 steps of a 512-value w", 4000, {"kind": "array", "value": [0.0] * 512}, [0.5] * 512),
+             ("2·10^5 steps of a scalar w", 200_000, {"kind": "float", "value": 0.0}, 0.5)]
 
 
 @prop(weight=2)
 def long_run_time(k):
-    """A long run (4000 steps, w of 512 values) in time comparable to the reference: the path is not copied at every step."""
-    oracle = {"seed": 909, "w_star": [0.5] * LONG_DIM, "slope": "tanh", "gain": 1.0, "sigma": 1.0}
-    w0 = {"kind": "array", "value": [0.0] * LONG_DIM}
-    rows = [0, 1, 2, LONG_STEPS // 2, LONG_STEPS]
+    """Long runs (4000 steps of a 512-value w, 2·10^5 steps of a scalar) in time comparable to the reference: the path so far is not copied at every step."""
+    for what, steps, w0, w_star in LONG_RUNS:
+        _long_run(k, what, steps, w0, w_star)
+
+
+def _long_run(k, what, steps, w0, w_star):
+    oracle = {"seed": 909, "w_star": w_star, "slope": "tanh", "gain": 1.0, "sigma": 1.0}
+    rows = [0, 1, 2, steps // 2, steps]
     t0 = time.perf_counter()
-    want = k.ref.robbins_monro(make_oracle(oracle), make_w0(w0), LONG_STEPS)
+    want = k.ref.robbins_monro(make_oracle(oracle), make_w0(w0), steps)
     ref_seconds = time.perf_counter() - t0
-    # Same input, same run: 10x the reference plus 1 s for the worker's round trip and its digest
-    # of the 16 MB path. Copying the path at every step moves 4000²/2 rows of 4 KB (3·10^10
-    # bytes): 40x the reference's time here, and 3x the limit.
+    # Same input, same run: 10x the reference plus 1 s for the worker's round trip and its
+    # digest of the path (16 MB for the wide run).
     limit = 10 * ref_seconds + 1.0
-    run = _timed_harness(k, "run_long", oracle, w0, LONG_STEPS, rows, limit=limit, ref_seconds=ref_seconds,
-                         what=f"robbins_monro for {LONG_STEPS} steps of a {LONG_DIM}-value w")
+    run = _timed_harness(k, "run_long", oracle, w0, steps, rows, limit=limit, ref_seconds=ref_seconds,
+                         what=f"robbins_monro for {what}")
     out = run.value
-    shape = (LONG_STEPS + 1, LONG_DIM)
+    shape = want.shape
     expect(out["type"] == "ndarray" and out["dtype"] == "float64" and out["shape"] == list(shape),
            "robbins_monro must return a float64 array of shape (steps + 1, *shape(w0))",
            expected=f"float64 array of shape {shape}",
            got=f"{out['type']} of {out['dtype']}, shape {out['shape']}")
-    expect(out["n_calls"] == LONG_STEPS, "g must be called exactly once per step",
-           expected=LONG_STEPS, got=out["n_calls"])
+    expect(out["n_calls"] == steps, "g must be called exactly once per step",
+           expected=steps, got=out["n_calls"])
     if out["digest"] != path_digest(want):
         for i in rows:
             got = out["rows"][str(i)]
-            expect(np.array_equal(got, want[i]), f"iterate {i} of the long run differs from the recursion",
-                   expected=want[i][:4].tolist(), got=np.asarray(got)[:4].tolist())
-        fail("the long run's path differs from the recursion (bit for bit) at some iterate",
+            expect(np.array_equal(got, want[i]), f"iterate {i} of the long run ({what}) differs from the recursion",
+                   expected=np.atleast_1d(want[i])[:4].tolist(), got=np.atleast_1d(got)[:4].tolist())
+        fail(f"the long run's path ({what}) differs from the recursion (bit for bit) at some iterate",
              expected="the reference's path", got="a different path")
     expect(run.elapsed <= limit, "robbins_monro must do O(size of w) work per step: fill a "
            "preallocated path (or collect the rows and stack them once), do not copy the path so far",
            expected=f"≤ {limit:.1f} s (the reference takes {ref_seconds:.2f} s)",
-           got=f"{run.elapsed:.1f} s for {LONG_STEPS} steps of a {LONG_DIM}-value w")
+           got=f"{run.elapsed:.1f} s for {what}")
