@@ -38,6 +38,7 @@ class Recipe:
 # attempts survive it), where searching each subtree again at every level costs O(n * 250).
 DEEP_CHAIN = Recipe("forked_path", 100_000, seed=11, wide=True)
 BUSHY = Recipe("broom", 100_000, seed=5, wide=True, spine=250)
+TIMED = (BUSHY, DEEP_CHAIN)  # both sides keep these built: every check times them again
 
 
 @dataclass

@@ -10,7 +10,7 @@ import sys
 from operator import attrgetter, is_
 
 from checker.probes import LineCount
-from katas._shared.trees import BUSHY, DEEP_CHAIN, Recipe, build, link
+from katas._shared.trees import TIMED, Recipe, build, link
 
 
 class TreeNode:
@@ -31,8 +31,7 @@ def _ignored_setrecursionlimit(limit):
 # Without this, raising the limit at import time would let deep recursion through the chain.
 sys.setrecursionlimit = _ignored_setrecursionlimit
 
-_BIG = 10_000       # trees this large are kept between calls (building one costs ~0.15 s)
-_cache: dict = {}
+_kept: dict = {}  # the timed properties' trees (katas._shared.trees.TIMED), ~15 MB each
 
 
 class _Tree:
@@ -99,24 +98,23 @@ class _Tree:
 
 def _tree(data) -> _Tree:
     recipe = Recipe(**data)
-    if recipe.n < _BIG:
+    if recipe not in TIMED:
         return _Tree(recipe)
-    if recipe not in _cache:
-        if len(_cache) >= 2:  # the suite uses two big trees, ~15 MB each
-            _cache.clear()
-        _cache[recipe] = _Tree(recipe)
-    return _cache[recipe]
+    if recipe not in _kept:  # only after an attempt changed it
+        _kept[recipe] = _Tree(recipe)
+    return _kept[recipe]
 
 
-# The two big trees of the timed properties, built at import (~0.2 s): kata.toml preloads this
-# module, so a warm zygote (kata watch, kata grade) builds them once and every worker forked
-# from it starts with them.
-for _recipe in (BUSHY, DEEP_CHAIN):
-    _cache[_recipe] = _Tree(_recipe)
+# The timed trees are built at import (~0.2 s): kata.toml preloads this module, so a warm
+# zygote (kata watch, kata grade) builds them once and every worker forked from it starts with
+# them.
+for _recipe in TIMED:
+    _tree(_recipe.data())
 
 
 def prepare(attempt, recipe):
-    """Build (and keep) a big tree before a timed call, so the timing sees only the attempt."""
+    """Rebuild a timed tree an earlier call changed before it is timed again, so the timing sees
+    only the attempt."""
     return _tree(recipe).shape.n
 
 
@@ -141,5 +139,5 @@ def lowest_common_ancestor(attempt, recipe, queries, count_lines=False):
     finally:
         changed = tree.changes()
         if changed:
-            _cache.pop(Recipe(**recipe), None)  # never reuse a tree the attempt has modified
+            _kept.pop(Recipe(**recipe), None)  # never reuse a tree the attempt has modified
     return {"answers": answers, "lines": lines, "changed": changed}

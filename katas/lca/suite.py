@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import functools
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from hypothesis import strategies as st
 
 from checker.proxy import AttemptAbort, AttemptRaised
 from checker.suite import expect, fail, prop
-from katas._shared.trees import BUSHY, DEEP_CHAIN, Recipe, build, level_order, link, recipes
+from katas._shared.trees import BUSHY, DEEP_CHAIN, TIMED, Recipe, build, level_order, link, recipes
 
 MAX_N = 40  # hypothesis trees: readable when they fail, and at most 40 deep
 
@@ -25,10 +24,10 @@ class Node:
     __slots__ = ("val", "left", "right")
 
 
-BIG = 10_000  # trees this large (the timed properties') are kept for the whole session:
-# the examples hypothesis draws between two checks would evict them from an LRU, and
-# `kata watch` would build and link them again (~0.15 s) on every save.
-_big: dict = {}
+# The timed properties' trees (trees.TIMED) are kept for the whole session: the examples
+# hypothesis draws between two checks would evict them from an LRU, and `kata watch` would build
+# and link them again (~0.15 s) on every save.
+_kept: dict = {}
 
 
 @functools.lru_cache(maxsize=512)
@@ -41,20 +40,20 @@ def _small_linked(recipe: Recipe):
     return link(_small_shape(recipe), Node)
 
 
-def _big_tree(recipe: Recipe):
-    if recipe not in _big:
+def _timed_tree(recipe: Recipe):
+    if recipe not in _kept:
         sh = build(recipe)
-        _big[recipe] = sh, link(sh, Node)
-    return _big[recipe]
+        _kept[recipe] = sh, link(sh, Node)
+    return _kept[recipe]
 
 
 def shape(recipe: Recipe):
-    return _big_tree(recipe)[0] if recipe.n >= BIG else _small_shape(recipe)
+    return _timed_tree(recipe)[0] if recipe in TIMED else _small_shape(recipe)
 
 
 def linked(recipe: Recipe):
     """Checker-side nodes for the reference (which never changes them)."""
-    return _big_tree(recipe)[1] if recipe.n >= BIG else _small_linked(recipe)
+    return _timed_tree(recipe)[1] if recipe in TIMED else _small_linked(recipe)
 
 
 class Case:
@@ -175,11 +174,9 @@ def _timed(k, recipe, pairs, what):
     the depth takes tens of seconds here. All pairs go in one worker call (one round trip and
     one check of the tree), timed as a whole.
     """
-    # The worker builds its tree, untimed, while the checker builds its own copy.
-    with ThreadPoolExecutor(1) as pool:
-        built = pool.submit(k.harness, "prepare", recipe.data(), timeout=30)
-        linked(recipe)
-        built.result()
+    # The worker's copy is built at its import; prepare rebuilds it, untimed, if an earlier call
+    # changed it.
+    k.harness("prepare", recipe.data(), timeout=30)
     want, ref_seconds = reference_answers(k, recipe, pairs)
     limit = 10 * ref_seconds + 1
     try:

@@ -20,14 +20,14 @@ def test_a_same_size_rewrite_in_the_same_second_is_seen(check, tmp_path):
 def test_a_harness_named_in_preload_is_imported_once(tmp_path):
     """lca preloads its harness so a warm zygote builds the big trees once: the worker must use
     that module, not import the file a second time (which would build them again)."""
-    from pathlib import Path
+    import importlib.util
 
-    import katas.lca.harness
     from checker.proxy import LoadSpec, WorkerProxy
 
     attempt = tmp_path / "attempt.py"
     attempt.write_text("import sys\n\ndef f():\n    return 'kata_harness' in sys.modules\n")
-    harness = str(Path(katas.lca.harness.__file__))
+    # Its path only: importing it here would patch sys.setrecursionlimit in the test process.
+    harness = importlib.util.find_spec("katas.lca.harness").origin
     seen = {}
     for preload in ([], ["katas.lca.harness"]):
         worker = WorkerProxy(LoadSpec(attempt=str(attempt), module="attempt", harness=harness,
