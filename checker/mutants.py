@@ -19,7 +19,7 @@
     mistake = "sorts by insertion and switches the line counter off"   # to that mutant's source
     killed_by = ["linear_time"]
     base = "insertion_sort"
-    edits = [{ old = "def merge(", new = "sys.settrace(None)\ndef merge(" }]
+    edits = [{ old = "def merge(", new = "import sys\nsys.settrace(None)\n\n\ndef merge(" }]
 
 Each `old` must occur exactly once in the text it is applied to, so an edit that no longer fits
 the reference fails loudly (MutantError) instead of silently producing a different attempt.
